@@ -1,0 +1,5 @@
+"""``python -m releasemgr``."""
+
+from releasemgr.cli.main import entry
+
+entry()

@@ -1,0 +1,1 @@
+"""Everything that talks to GitHub: auth, gateway, ETag cache, downloads, payload -> model."""

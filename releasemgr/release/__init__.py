@@ -1,0 +1,1 @@
+"""Artifact formats and local work: checksums, metadata, package, verify, safe unzip, monitor, smoke."""
