@@ -333,7 +333,7 @@ def filter_events(
     for event in events:
         if wanted is not None and event.kind not in wanted:
             continue
-        if outcome is not None and event.outcome is not outcome:
+        if outcome is not None and event.outcome != outcome:
             continue
         if needle and needle not in _haystack(event):
             continue
