@@ -90,13 +90,14 @@ class Config:
     artifact_names: Mapping[str, str] = _setting(
         "artifacts.names",
         {
-            "build": "{app}-{platform}-build",
-            "package": "{app}-{platform}-release",
-            "canary": "{app}-{platform}-canary",
-            "monitor": "monitoring-report",
-            "production": "{app}-{platform}-production",
+            "build": "{app}-{platform}-build-{version}-{commit}",
+            "test": "test-report-{platform}-{commit}",
+            "package": "{app}-{platform}-release-{version}-{commit}",
+            "canary": "{app}-{platform}-canary-{version}-{commit}",
+            "monitor": "monitoring-report-{version}-{commit}",
+            "production": "{app}-{platform}-production-{version}-{commit}",
         },
-        "Artifact name pattern per kind ({app}, {platform}; a trailing part may follow)",
+        "Artifact name pattern per kind ({app}, {platform}, {version}, {commit} = 7 hex digits)",
     )
     smoke_checks: tuple[str, ...] = _setting(
         "smoke.checks", ("--version", "--self-test"), "Arguments of each smoke check, in order"
@@ -120,10 +121,17 @@ class Config:
             return self.production_environment.format(platform=platform.value)
         raise ValueError(f"stage {stage} has no gate")
 
-    def artifact_name(self, kind: str, platform: Platform | None) -> str:
-        """The artifact name of ``kind`` (build, package, canary, monitor, production)."""
+    def artifact_name(
+        self, kind: str, platform: Platform | None, version: str = "", commit: str = ""
+    ) -> str:
+        """The artifact name of ``kind`` (build, test, package, canary, monitor, production)."""
         pattern = self.artifact_names[kind]
-        return pattern.format(app=self.app, platform=platform.value if platform else "")
+        return pattern.format(
+            app=self.app,
+            platform=platform.value if platform else "",
+            version=version,
+            commit=commit[:7],
+        )
 
     def channel_kind(self, channel: Channel) -> str:
         """The artifact kind that carries ``channel``'s releases."""

@@ -251,17 +251,18 @@ class Release:
     channel: Channel
     platform: Platform
     app: str
-    version: str  # the commit SHA the release was built from
-    run_id: int
+    version: str  # the app's version, e.g. "1.9.3"
+    run_id: int  # the run that published this artifact (a rollback run re-publishes)
     run_number: int
     artifact: ArtifactRef
     deployed_at: datetime | None
     traffic_percentage: int  # 10 for canary, 100 for stable, as in the seed
+    commit: str = ""  # the commit the release was built from (7 hex digits or the full SHA)
 
     @property
-    def short_version(self) -> str:
-        """The first seven characters of the version (a commit)."""
-        return self.version[:7]
+    def short_commit(self) -> str:
+        """The first seven characters of the commit, as ``version.txt`` identifies it."""
+        return self.commit[:7]
 
 
 @dataclass(frozen=True)
@@ -276,12 +277,18 @@ class ReleaseBoard:
         return self.current.get((channel, platform))
 
     def previous_production_run(self) -> int | None:
-        """The run of the stable release before the current one (the default rollback target)."""
-        runs: list[int] = []
-        for release in self.history:
-            if release.channel == Channel.STABLE and release.run_id not in runs:
-                runs.append(release.run_id)
-        return runs[1] if len(runs) > 1 else None
+        """The run of the stable release before the current one (the default rollback target).
+
+        "Before" means an earlier, different build (another commit), still within retention.
+        """
+        current = [r for r in self.history if r.channel == Channel.STABLE]
+        if not current:
+            return None
+        now = current[0].commit or current[0].version
+        for release in current[1:]:
+            if (release.commit or release.version) != now and not release.artifact.expired:
+                return release.run_id
+        return None
 
 
 class KpiStatus(StrEnum):

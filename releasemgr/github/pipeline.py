@@ -293,22 +293,19 @@ def artifact_ref(data: Payload) -> ArtifactRef:
 
 
 def name_pattern(kind: str, config: Config) -> re.Pattern[str]:
-    """A regex reading app, platform and an optional version from an artifact name of ``kind``."""
+    """A regex reading app, platform, version and commit from an artifact name of ``kind``."""
     pattern = config.artifact_names[kind]
     platforms = "|".join(re.escape(p.value) for p in config.platform_list())
-    parts = re.split(r"(\{app\}|\{platform\}|\{version\})", pattern)
-    regex = ""
-    for part in parts:
-        if part == "{app}":
-            regex += r"(?P<app>[A-Za-z0-9_.]+?)"
-        elif part == "{platform}":
-            regex += rf"(?P<platform>{platforms})"
-        elif part == "{version}":
-            regex += r"(?P<version>[0-9a-fA-F]{7,40})"
-        else:
-            regex += re.escape(part)
-    # A trailing "-<version>" or other suffix may follow the declared pattern.
-    regex += r"(?:[-_.](?P<suffix>[0-9a-fA-F]{7,40}|[A-Za-z0-9_.-]+))?"
+    pieces = {
+        "{app}": r"(?P<app>[A-Za-z0-9_.-]+?)",
+        "{platform}": rf"(?P<platform>{platforms})",
+        "{version}": r"(?P<version>[A-Za-z0-9_.+-]+?)",
+        "{commit}": r"(?P<commit>[0-9a-fA-F]{7,40})",
+    }
+    regex = "".join(
+        pieces.get(part, re.escape(part))
+        for part in re.split(r"(\{app\}|\{platform\}|\{version\}|\{commit\})", pattern)
+    )
     return re.compile(rf"^{regex}$")
 
 
@@ -321,21 +318,18 @@ def release_of(data: Payload, config: Config, run_numbers: Mapping[int, int]) ->
             continue
         ref = artifact_ref(data)
         groups = match.groupdict()
-        suffix = groups.get("suffix") or ""
-        version = groups.get("version") or (
-            suffix if re.fullmatch(r"[0-9a-fA-F]{7,40}", suffix) else ""
-        )
-        version = version or str((data.get("workflow_run") or {}).get("head_sha") or "")
+        commit = groups.get("commit") or str((data.get("workflow_run") or {}).get("head_sha") or "")
         return Release(
             channel=channel,
             platform=Platform(groups["platform"]),
             app=groups.get("app") or config.app,
-            version=version,
+            version=groups.get("version") or commit[:7],
             run_id=ref.run_id,
             run_number=run_numbers.get(ref.run_id, 0),
             artifact=ref,
             deployed_at=ref.created_at,
             traffic_percentage=10 if channel == Channel.CANARY else 100,
+            commit=commit,
         )
     return None
 
