@@ -7,7 +7,8 @@ answers with a typed signal, or with a sentence on :attr:`Controller.error` when
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,6 +20,7 @@ from releasemgr.ui.errors import describe_error
 from releasemgr.ui.tasks import TaskContext, TaskRunner
 
 if TYPE_CHECKING:
+    from releasemgr.config import Config
     from releasemgr.github.service import ReleaseService
 
 T = TypeVar("T")
@@ -54,6 +56,9 @@ class Controller(QObject):
         gate_decided(object): a :class:`~releasemgr.model.GateDecision` after approve/reject.
         action_done(str, str, object): ``(kind, summary, details)`` after anything the user did
             (approve, reject, rerun, cancel, ...), for the activity log.
+        signing_in(bool): a sign-in started (True) or ended (False).
+        sign_in_failed(str): why signing in did not work, as a sentence.
+        device_code_ready(object): the :class:`~releasemgr.github.auth.DeviceCode` to show.
     """
 
     session_changed = Signal(object)
@@ -68,9 +73,18 @@ class Controller(QObject):
     gates_loaded = Signal(object)
     gate_decided = Signal(object)
     action_done = Signal(str, str, object)
+    signing_in = Signal(bool)
+    sign_in_failed = Signal(str)
+    device_code_ready = Signal(object)
 
-    def __init__(self, parent: QObject | None = None, runner: TaskRunner | None = None) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        runner: TaskRunner | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.env: dict[str, str] = dict(os.environ if env is None else env)
         self.tasks = runner or TaskRunner(self)
         self.tasks.busy_changed.connect(self.busy_changed)
         self.tasks.error.connect(self._on_unhandled_error)
@@ -94,18 +108,136 @@ class Controller(QObject):
         return self._service
 
     def adopt(self, service: ReleaseService, session: Session) -> None:
-        """Take an already connected service (sign-in dialog, demo) as the current session."""
+        """Take a connected service as the current session (answers of the old one are dropped)."""
+        if self._service is not None:
+            self._reset_runner()
         self._service = service
         self._session = session
+        self.rate_limit = None
         self.session_changed.emit(session)
 
-    def sign_out(self) -> None:
-        """Forget the session in this window (the keychain entry is handled by the dialog)."""
-        self.tasks.shutdown(timeout_ms=0)
-        self.tasks = self._fresh_runner()
+    def restore_session(self, env: Mapping[str, str] | None = None) -> None:
+        """Sign in quietly from the environment or keychain, if a token and repository are known.
+
+        Answers on ``session_changed`` when it worked; stays signed out (no error) otherwise.
+        """
+        env = dict(self.env if env is None else env)
+
+        def work(ctx: TaskContext) -> tuple[ReleaseService, Session] | None:
+            from releasemgr import config
+            from releasemgr.github import auth
+
+            cfg = config.load(env=env)
+            api_url = resolve_api_url(cfg.api_url, env)
+            repository = cfg.repository or env.get("GITHUB_REPOSITORY", "")
+            found = auth.find_token(api_url, env)
+            if found is None or not repository:
+                return None
+            ctx.raise_if_cancelled()
+            return _connect(api_url, repository, found.token, cfg)
+
+        def done(answer: tuple[ReleaseService, Session] | None) -> None:
+            if answer is not None:
+                self.adopt(*answer)
+
+        self.tasks.submit("session", work, done, self._sign_in_error)
+
+    def sign_in(self, api_url: str, repository: str, token: str, remember: bool = True) -> None:
+        """Sign in with a pasted token; keep it in the keychain when ``remember``.
+
+        Answers on ``session_changed``, or ``sign_in_failed(sentence)``.
+        """
+        env = dict(self.env)
+        self.signing_in.emit(True)
+
+        def work(_ctx: TaskContext) -> tuple[ReleaseService, Session]:
+            from releasemgr import config
+
+            cfg = config.load(env=env)
+            answer = _connect(api_url, repository, token, cfg)
+            if remember:
+                _remember(api_url, repository, token, cfg, env)
+            return answer
+
+        self.tasks.submit("session", work, self._signed_in, self._sign_in_error)
+
+    def sign_in_with_device(self, api_url: str, repository: str, remember: bool = True) -> None:
+        """Sign in through the OAuth device flow.
+
+        Emits ``device_code_ready(DeviceCode)`` once the code is known (show it, open the
+        browser), then ``session_changed`` when the user authorized, or ``sign_in_failed``.
+        """
+        env = dict(self.env)
+        self.signing_in.emit(True)
+
+        def work(ctx: TaskContext) -> tuple[ReleaseService, Session]:
+            from releasemgr import config
+            from releasemgr.github import auth
+
+            cfg = config.load(env=env)
+            web = auth.web_url_for(api_url)
+            code = auth.start_device_flow(web, cfg.oauth_client_id)
+            ctx.report(code)
+            token = auth.poll_device_flow(
+                web,
+                cfg.oauth_client_id,
+                code,
+                sleep=lambda seconds: _wait(ctx, seconds),
+                cancelled=ctx.cancelled.is_set,
+            )
+            answer = _connect(api_url, repository, token, cfg)
+            if remember:
+                _remember(api_url, repository, token, cfg, env)
+            return answer
+
+        self.tasks.submit(
+            "session",
+            work,
+            self._signed_in,
+            self._sign_in_error,
+            on_report=self.device_code_ready.emit,
+        )
+
+    def cancel_sign_in(self) -> None:
+        """Stop a sign-in in progress (the device flow stops polling)."""
+        self.tasks.cancel("session")
+        self.signing_in.emit(False)
+
+    def sign_out(self, forget: bool = True) -> None:
+        """End the session; with ``forget`` also delete the keychain entry of its host."""
+        session = self._session
+        self._reset_runner()
         self._service = None
         self._session = None
+        self.rate_limit = None
         self.session_changed.emit(None)
+        if forget and session is not None:
+            api_url = session.api_url
+
+            def work(_ctx: TaskContext) -> bool:
+                from releasemgr.github import auth
+
+                return auth.delete_token(api_url)
+
+            self.tasks.submit("signout", work, None, self._on_error_exc)
+
+    def _signed_in(self, answer: tuple[ReleaseService, Session]) -> None:
+        self.signing_in.emit(False)
+        self.adopt(*answer)
+
+    def _sign_in_error(self, exc: BaseException) -> None:
+        self.signing_in.emit(False)
+        self.sign_in_failed.emit(describe_error(exc, None))
+
+    def _on_error_exc(self, exc: BaseException) -> None:
+        self.error.emit(describe_error(exc, self._session))
+
+    def _reset_runner(self) -> None:
+        old = self.tasks
+        old.shutdown(timeout_ms=0)
+        old.busy_changed.disconnect(self.busy_changed)
+        self.tasks = self._fresh_runner()
+        self.busy_changed.emit(False)
 
     def _fresh_runner(self) -> TaskRunner:
         runner = TaskRunner(self)
@@ -270,10 +402,56 @@ class Controller(QObject):
 
 
 def _rate_limit_of(service: ReleaseService) -> RateLimit | None:
-    """The rate limit the service last saw, without spending a request."""
-    getter = getattr(service, "last_rate_limit", None)
+    """The rate limit the service last saw (no request is made)."""
     try:
-        value = getter() if callable(getter) else getter
-    except Exception:
+        value = service.rate_limit()
+    except Exception:  # a missing figure must never fail the real answer
         return None
     return value if isinstance(value, RateLimit) else None
+
+
+def _wait(ctx: TaskContext, seconds: float) -> None:
+    """Sleep between device-flow polls; cancelling the task wakes it at once."""
+    ctx.cancelled.wait(seconds)
+
+
+def resolve_api_url(configured: str, env: Mapping[str, str]) -> str:
+    """The API URL: configured, else ``GITHUB_API_URL``, else GitHub.com's."""
+    from releasemgr.config import DEFAULT_API_URL
+
+    return (configured or env.get("GITHUB_API_URL", "") or DEFAULT_API_URL).rstrip("/")
+
+
+def _connect(
+    api_url: str, repository: str, token: str, cfg: Config
+) -> tuple[ReleaseService, Session]:
+    """Connect and ask who we are (a worker-thread call: it goes over the network)."""
+    from releasemgr.github import auth
+    from releasemgr.github.service import ReleaseService
+
+    service = ReleaseService.connect(
+        api_url=api_url, repository=repository, token=token, config=cfg
+    )
+    user = service.whoami()
+    session = Session(
+        login=user.login,
+        host=auth.host_of(api_url),
+        api_url=api_url,
+        repository=repository,
+        web_url=auth.web_url_for(api_url),
+    )
+    return service, session
+
+
+def _remember(
+    api_url: str, repository: str, token: str, cfg: Config, env: Mapping[str, str]
+) -> None:
+    """Keep the token in the keychain and the host and repository in the settings."""
+    import dataclasses
+
+    from releasemgr import config
+    from releasemgr.github import auth
+
+    auth.store_token(api_url, token)
+    if cfg.api_url != api_url or cfg.repository != repository:
+        config.save(dataclasses.replace(cfg, api_url=api_url, repository=repository), env=env)

@@ -42,6 +42,12 @@ class TaskContext:
             return
         self._runner._post_progress(self.task_id, done, total)
 
+    def report(self, value: object) -> None:
+        """Send an intermediate value to the GUI thread (e.g. a device code to show)."""
+        if not self.cancelled.is_set():
+            with contextlib.suppress(RuntimeError):
+                self._runner._reported.emit(self.task_id, value)
+
     def raise_if_cancelled(self) -> None:
         """Stop the callable here if the task was cancelled or superseded."""
         if self.cancelled.is_set():
@@ -60,6 +66,7 @@ class Task(Generic[T]):
     on_result: ResultHandler | None = None
     on_error: ErrorHandler | None = None
     on_progress: ProgressHandler | None = None
+    on_report: Callable[[Any], None] | None = None
     finished: bool = False
 
     def cancel(self) -> None:
@@ -118,6 +125,7 @@ class TaskRunner(QObject):
     error = Signal(str, object)
     _finished = Signal(int, object)
     _progressed = Signal(int, int, int)
+    _reported = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
@@ -132,6 +140,7 @@ class TaskRunner(QObject):
         self._busy = False
         self._finished.connect(self._on_finished)
         self._progressed.connect(self._on_progress)
+        self._reported.connect(self._on_report)
 
     def submit(
         self,
@@ -140,6 +149,7 @@ class TaskRunner(QObject):
         on_result: Callable[[T], None] | None = None,
         on_error: ErrorHandler | None = None,
         on_progress: ProgressHandler | None = None,
+        on_report: Callable[[Any], None] | None = None,
     ) -> Task[T]:
         """Run ``fn(ctx)`` on the pool; cancel and drop any earlier task with the same ``key``.
 
@@ -148,6 +158,7 @@ class TaskRunner(QObject):
         """
         task: Task[T] = Task(key, next(self._ids), threading.Event(), on_result, on_error)
         task.on_progress = on_progress
+        task.on_report = on_report
         if self._closed:
             task.cancel()
             return task
@@ -234,6 +245,12 @@ class TaskRunner(QObject):
         if task is None or task.cancelled or task.on_progress is None:
             return
         task.on_progress(done, total)
+
+    @Slot(int, object)
+    def _on_report(self, task_id: int, value: object) -> None:
+        task = self._by_id.get(task_id)
+        if task is not None and not task.cancelled and task.on_report is not None:
+            task.on_report(value)
 
     @Slot(int, object)
     def _on_finished(self, task_id: int, outcome: tuple[bool, Any]) -> None:

@@ -1,0 +1,135 @@
+"""Application set-up: the QApplication, a theme that follows the system, and ``run_gui``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from releasemgr import __version__
+from releasemgr.ui import resources
+
+APP_NAME = "releasemgr"
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication (reused when it exists), named, iconed and themed."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName("Release Manager")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_NAME)
+    apply_theme(app, os.environ.get("RELEASEMGR_THEME", ""))
+    app.setWindowIcon(resources.icon("app"))
+    return app
+
+
+def apply_theme(app: QApplication, forced: str = "") -> None:
+    """Follow the system's light or dark scheme (``forced`` "light"/"dark" overrides it).
+
+    The native style already follows the system on Windows and macOS. Elsewhere (and offscreen)
+    Fusion is used, with a dark palette when the system asks for dark.
+    """
+    hints = app.styleHints()
+    scheme = hints.colorScheme()
+    if forced == "dark":
+        dark = True
+    elif forced == "light":
+        dark = False
+    else:
+        dark = scheme == Qt.ColorScheme.Dark
+    if sys.platform.startswith("linux") or forced:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    if not forced:
+        # Re-apply when the user flips the system theme while the window is open.
+        with contextlib.suppress(RuntimeError, TypeError):
+            hints.colorSchemeChanged.disconnect()
+        hints.colorSchemeChanged.connect(lambda _s: apply_theme(app))
+
+
+def dark_palette() -> QPalette:
+    """A dark Fusion palette with enough contrast for text and status colours."""
+    p = QPalette()
+    window, base, text = QColor(37, 39, 43), QColor(28, 30, 33), QColor(226, 228, 232)
+    roles = {
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: QColor(44, 47, 52),
+        QPalette.ColorRole.ToolTipBase: QColor(50, 53, 58),
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.PlaceholderText: QColor(140, 145, 152),
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: QColor(48, 51, 56),
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: QColor(255, 110, 110),
+        QPalette.ColorRole.Link: QColor(110, 170, 255),
+        QPalette.ColorRole.Highlight: QColor(47, 111, 222),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.Light: QColor(70, 74, 80),
+        QPalette.ColorRole.Midlight: QColor(58, 61, 66),
+        QPalette.ColorRole.Mid: QColor(44, 47, 52),
+        QPalette.ColorRole.Dark: QColor(20, 21, 23),
+        QPalette.ColorRole.Shadow: QColor(0, 0, 0),
+    }
+    for role, color in roles.items():
+        p.setColor(role, color)
+    disabled = QColor(120, 124, 130)
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return p
+
+
+def window_settings(env: Mapping[str, str] | None = None) -> QSettings:
+    """Where the window remembers its geometry: an INI file beside the user's config."""
+    from releasemgr.config import user_config_dir
+
+    path = Path(user_config_dir(env)) / "window.ini"
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
+def run_gui(
+    env: Mapping[str, str] | None = None,
+    *,
+    prepare: Callable[[object], None] | None = None,
+    argv: list[str] | None = None,
+) -> int:
+    """Open the window and run the event loop until it closes; returns the exit code.
+
+    Without a session the window restores one from the environment or keychain in the
+    background, or offers to sign in. ``prepare(window)`` runs before the loop (the demo uses
+    it to sign in and add its user switcher).
+    """
+    from releasemgr.ui.controller import Controller
+    from releasemgr.ui.mainwindow import MainWindow
+    from releasemgr.ui.signin import attach_sign_in
+
+    env = dict(os.environ if env is None else env)
+    app = create_app(argv)
+    controller = Controller()
+    window = MainWindow(controller, settings=window_settings(env))
+    if prepare is not None:
+        prepare(window)
+    else:
+        attach_sign_in(window, env)
+        controller.restore_session(env)
+    window.show()
+    code = app.exec()
+    QGuiApplication.processEvents()
+    return int(code)

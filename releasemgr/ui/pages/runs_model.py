@@ -1,0 +1,102 @@
+"""A table model over a list of runs: number, status, title, commit, branch, actor, age."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QPalette
+
+from releasemgr.model import RunSummary
+from releasemgr.ui import style
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class RunsModel(QAbstractTableModel):
+    """Runs as rows, newest first; the run itself is under ``Qt.UserRole``."""
+
+    HEADERS = ("Run", "Status", "Title", "Commit", "Branch", "Actor", "Started", "Duration")
+    WIDTHS = (64, 170, 320, 76, 120, 110, 100, 80)
+    TITLE_COLUMN = 2
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._runs: list[RunSummary] = []
+        self._now = datetime.now(UTC)
+        self._palette = QPalette()
+
+    def set_runs(self, runs: list[RunSummary], palette: QPalette | None = None) -> None:
+        """Replace the rows (one reset: cheap for the 50 rows a page shows)."""
+        self.beginResetModel()
+        self._runs = list(runs)
+        self._now = datetime.now(UTC)
+        if palette is not None:
+            self._palette = palette
+        self.endResetModel()
+
+    def run_at(self, row: int) -> RunSummary:
+        """The run shown in ``row``."""
+        return self._runs[row]
+
+    def row_of(self, run_id: int) -> int | None:
+        """The row showing ``run_id``, if it is listed."""
+        for row, run in enumerate(self._runs):
+            if run.id == run_id:
+                return row
+        return None
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        """Number of runs (a flat table has no children)."""
+        return 0 if parent.isValid() else len(self._runs)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        """Number of columns."""
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Column titles."""
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """What a cell shows."""
+        if not index.isValid():
+            return None
+        run = self._runs[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(run, column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 1:
+            return style.foreground(run.state, self._palette)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 2:
+                return run.title
+            if column == 3:
+                return run.head_sha
+            if column == 6:
+                return run.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        if role == Qt.ItemDataRole.UserRole:
+            return run
+        return None
+
+    def _text(self, run: RunSummary, column: int) -> str:
+        if column == 0:
+            return f"#{run.number}"
+        if column == 1:
+            return style.label(run.state)
+        if column == 2:
+            return run.title
+        if column == 3:
+            return run.short_sha
+        if column == 4:
+            return run.branch
+        if column == 5:
+            return run.actor
+        if column == 6:
+            return style.age(run.created_at, self._now)
+        return style.duration(run.duration_seconds)
