@@ -23,6 +23,8 @@ from releasemgr.errors import ExitCode, ReleasemgrError
 COMMANDS: tuple[str, ...] = (
     "package",
     "verify",
+    "smoke",
+    "monitor",
 )
 
 # The command `releasemgr` runs when given no arguments at all (the window, once it exists).

@@ -1,0 +1,331 @@
+"""The canary check: are the downloaded canary releases intact, complete and the same version?
+
+The pipeline's monitor job runs ``releasemgr monitor DIR --out report.json`` over the canary
+artifacts it downloaded (one folder per platform, or the zips as GitHub serves them). The
+simulator writes its monitoring reports with :class:`MonitorReport` too, so there is one shape.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from releasemgr.errors import InputError
+
+SCHEMA = "releasemgr/monitoring-report"
+SCHEMA_VERSION = 1
+KNOWN_PLATFORMS = ("windows", "macos", "linux")
+
+
+@dataclass(frozen=True)
+class PlatformHealth:
+    """One platform's canary artifact as checked: what it is, its version, and whether it holds."""
+
+    platform: str
+    artifact: str  # the folder or zip checked, relative to the monitored directory
+    version: str | None  # the commit from version.txt, else metadata.json's commit or version
+    channel: str | None
+    integrity: bool  # checksums.txt verified every file
+    file_count: int  # files listed in checksums.txt
+    problems: tuple[str, ...] = ()
+
+    @property
+    def healthy(self) -> bool:
+        """Intact and without problems."""
+        return self.integrity and not self.problems
+
+
+@dataclass(frozen=True)
+class MonitorReport:
+    """The monitoring report: per platform health, version consistency, overall verdict."""
+
+    generated_at: str  # UTC, ISO 8601 with a Z
+    expected_platforms: tuple[str, ...]
+    platforms: tuple[PlatformHealth, ...]
+    version: str | None  # the one version every platform has, when they agree
+    versions_consistent: bool
+    healthy: bool
+    reasons: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready data, schema ``releasemgr/monitoring-report`` version 1."""
+        return {
+            "schema": SCHEMA,
+            "schema_version": self.schema_version,
+            "generated_at": self.generated_at,
+            "healthy": self.healthy,
+            "reasons": list(self.reasons),
+            "expected_platforms": list(self.expected_platforms),
+            "version": self.version,
+            "versions_consistent": self.versions_consistent,
+            "platforms": {
+                p.platform: {**asdict(p), "problems": list(p.problems)} for p in self.platforms
+            },
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+    def to_json(self) -> str:
+        """The report as JSON text (UTF-8, indented, ending in a newline)."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: object, *, source: str = "report") -> MonitorReport:
+        """Read a report back; raises ``InputError`` naming the field that is wrong."""
+        if not isinstance(data, dict):
+            raise InputError(f"{source}: expected a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise InputError(f"{source}: schema: expected {SCHEMA!r}, got {data.get('schema')!r}")
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise InputError(
+                f"{source}: schema_version {data.get('schema_version')!r} is not supported"
+            )
+        try:
+            platforms = tuple(
+                _platform_from_dict(name, body) for name, body in dict(data["platforms"]).items()
+            )
+            return cls(
+                generated_at=str(data["generated_at"]),
+                expected_platforms=tuple(str(p) for p in data["expected_platforms"]),
+                platforms=platforms,
+                version=_opt_str(data["version"]),
+                versions_consistent=_bool(data["versions_consistent"], "versions_consistent"),
+                healthy=_bool(data["healthy"], "healthy"),
+                reasons=tuple(str(r) for r in data["reasons"]),
+                extra=dict(data.get("extra") or {}),
+            )
+        except KeyError as exc:
+            raise InputError(f"{source}: missing field {exc.args[0]!r}") from exc
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{source}: {exc}") from exc
+
+    @classmethod
+    def from_json(cls, text: str | bytes, *, source: str = "report") -> MonitorReport:
+        """Parse JSON text written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"{source}: not valid JSON ({exc})") from exc
+        return cls.from_dict(data, source=source)
+
+
+def _platform_from_dict(name: str, body: object) -> PlatformHealth:
+    if not isinstance(body, dict):
+        raise ValueError(f"platforms.{name}: expected an object")
+    return PlatformHealth(
+        platform=str(name),
+        artifact=str(body["artifact"]),
+        version=_opt_str(body.get("version")),
+        channel=_opt_str(body.get("channel")),
+        integrity=_bool(body["integrity"], f"platforms.{name}.integrity"),
+        file_count=int(body["file_count"]),
+        problems=tuple(str(p) for p in body.get("problems", ())),
+    )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name}: expected true or false")
+    return value
+
+
+def build_report(
+    platforms: Sequence[PlatformHealth],
+    *,
+    expected_platforms: Sequence[str],
+    expected_version: str | None = None,
+    now: datetime | None = None,
+) -> MonitorReport:
+    """Judge per-platform results: all expected present, all intact, one version."""
+    reasons: list[str] = []
+    seen: dict[str, list[str]] = {}
+    for p in platforms:
+        seen.setdefault(p.platform, []).append(p.artifact)
+        if not p.integrity:
+            reasons.append(f"{p.platform}: {p.artifact} failed verification")
+        reasons.extend(f"{p.platform}: {problem}" for problem in p.problems)
+    for name, artifacts in seen.items():
+        if len(artifacts) > 1:
+            reasons.append(f"{name}: more than one artifact ({', '.join(artifacts)})")
+    missing = [p for p in expected_platforms if p not in seen]
+    if missing:
+        reasons.append(f"no canary artifact for {', '.join(missing)}")
+    versions = {p.version for p in platforms}
+    consistent = len(versions) == 1 and None not in versions
+    version = next(iter(versions)) if consistent else None
+    if platforms and not consistent:
+        listed = ", ".join(f"{p.platform}={p.version or 'unknown'}" for p in platforms)
+        reasons.append(f"platforms disagree on the version ({listed})")
+    if expected_version and version and not _same_version(version, expected_version):
+        reasons.append(f"version {version} is not the expected {expected_version}")
+    if not platforms:
+        reasons.append("no canary artifacts found")
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return MonitorReport(
+        generated_at=stamp,
+        expected_platforms=tuple(expected_platforms),
+        platforms=tuple(sorted(platforms, key=lambda p: (p.platform, p.artifact))),
+        version=version,
+        versions_consistent=consistent,
+        healthy=not reasons,
+        reasons=tuple(reasons),
+    )
+
+
+def _same_version(have: str, want: str) -> bool:
+    # A short commit matches its full SHA either way round.
+    if len(want) >= 7 and len(have) >= 7 and all(c in "0123456789abcdef" for c in want.lower()):
+        return have.lower().startswith(want.lower()) or want.lower().startswith(have.lower())
+    return have == want
+
+
+def monitor(
+    directory: Path,
+    *,
+    expected_platforms: Sequence[str] = ("windows", "macos"),
+    expected_version: str | None = None,
+    cancel: threading.Event | None = None,
+) -> MonitorReport:
+    """Check every canary artifact in ``directory`` (folders and zips) and judge the lot.
+
+    Raises:
+        InputError: ``directory`` is not a readable folder.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a folder")
+    try:
+        entries = sorted(
+            p
+            for p in directory.iterdir()
+            if not p.name.startswith(".")
+            and (p.is_dir() or (p.is_file() and p.suffix.lower() == ".zip"))
+            and not p.is_symlink()
+        )
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot list ({exc.strerror})") from exc
+    checked = [check_artifact(entry, directory, cancel=cancel) for entry in entries]
+    return build_report(
+        checked, expected_platforms=expected_platforms, expected_version=expected_version
+    )
+
+
+def check_artifact(
+    entry: Path, base: Path, *, cancel: threading.Event | None = None
+) -> PlatformHealth:
+    """Verify one canary artifact (folder or zip) and read its platform, version and channel."""
+    from releasemgr.release.verify import verify_path
+
+    name = entry.relative_to(base).as_posix()
+    problems: list[str] = []
+    report = verify_path(entry, cancel=cancel)
+    files = _channel_files(entry)
+    meta = _metadata(files.get("metadata.json"))
+    version = (files.get("version.txt") or "").strip() or _opt_str(meta.get("commit"))
+    version = version or _opt_str(meta.get("version"))
+    channel = (files.get("channel.txt") or "").strip() or None
+    platform = _opt_str(meta.get("platform"))
+    by_name = [p for p in KNOWN_PLATFORMS if p in entry.name.lower()]
+    if platform is None:
+        platform = by_name[0] if len(by_name) == 1 else None
+    elif by_name and platform not in by_name:
+        problems.append(f"metadata.json says {platform} but the artifact is named {entry.name}")
+    if platform is None:
+        platform = f"unknown:{entry.name}"
+        problems.append("cannot tell which platform this is (no metadata.json platform)")
+    if version is None:
+        problems.append("no version.txt or metadata.json version")
+    return PlatformHealth(
+        platform=platform,
+        artifact=name,
+        version=version,
+        channel=channel,
+        integrity=bool(report.ok),
+        file_count=_file_count(report),
+        problems=tuple(problems),
+    )
+
+
+def _file_count(report: Any) -> int:
+    count = getattr(report, "file_count", None)
+    if isinstance(count, int):
+        return count
+    files = getattr(report, "files", None)
+    return len(files) if files is not None else 0
+
+
+def _metadata(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+_CHANNEL_NAMES = ("metadata.json", "version.txt", "channel.txt")
+
+
+def _channel_files(entry: Path) -> dict[str, str]:
+    """The small text files at the package root, from a folder or a (nested) zip."""
+    found: dict[str, str] = {}
+    if entry.is_dir():
+        for name in _CHANNEL_NAMES:
+            path = entry / name
+            if path.is_file() and path.stat().st_size <= 1 << 20:
+                found[name] = path.read_text(encoding="utf-8", errors="replace")
+        return found
+    try:
+        with zipfile.ZipFile(entry) as outer:
+            members = outer.namelist()
+            if len(members) == 1 and members[0].lower().endswith(".zip"):
+                with outer.open(members[0]) as raw, zipfile.ZipFile(raw) as inner:
+                    return _zip_texts(inner)
+            return _zip_texts(outer)
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+        return found
+
+
+def _zip_texts(archive: zipfile.ZipFile) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in _CHANNEL_NAMES:
+        try:
+            info = archive.getinfo(name)
+        except KeyError:
+            continue
+        if info.file_size <= 1 << 20:
+            found[name] = archive.read(info).decode("utf-8", errors="replace")
+    return found
+
+
+def write_report(report: MonitorReport, path: Path) -> None:
+    """Write ``report`` to ``path`` atomically (a temporary file beside it, then rename).
+
+    Raises:
+        InputError: the folder of ``path`` does not exist or cannot be written.
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the report ({exc.strerror})") from exc
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
+            f.write(report.to_json())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
