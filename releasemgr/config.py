@@ -55,6 +55,12 @@ class Config:
     default_branch: str = _setting(
         "github.default_branch", "", "Branch rollbacks are dispatched on (empty: the repo's)"
     )
+    web_url: str = _setting(
+        "github.web_url", "", "Web origin for device sign-in (empty: GITHUB_SERVER_URL or derived)"
+    )
+    rollback_input: str = _setting(
+        "github.rollback_input", "rollback_run_id", "Workflow input naming the run to restore"
+    )
     oauth_client_id: str = _setting(
         "github.oauth_client_id", DEFAULT_CLIENT_ID, "OAuth app client id for the device flow"
     )
@@ -83,6 +89,9 @@ class Config:
     )
     production_environment: str = _setting(
         "environments.production", "production-{platform}", "Production gate per platform"
+    )
+    reviewers: tuple[str, ...] = _setting(
+        "environments.reviewers", (), "Logins setup-environments makes reviewers (empty: keep)"
     )
     production_approvals: int = _setting(
         "environments.production_approvals", 2, "Distinct people production needs"

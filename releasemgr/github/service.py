@@ -3,16 +3,38 @@
 One :class:`ReleaseService` per signed-in session. It is safe to call from several worker
 threads at once (each thread gets its own HTTP connection; the ETag cache and the rate-limit
 figures are shared under a lock). Every method raises only :mod:`releasemgr.errors` types.
+
+Writes that change state (approve, reject, dispatch, re-run) are never resent blindly: after a
+failure whose outcome is unknown, the state is read again and the write is sent again only if
+it did not land.
 """
 
 from __future__ import annotations
 
+import collections
+import threading
+import time
+import urllib.request
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from releasemgr.config import Config
+from releasemgr.errors import (
+    ConflictError,
+    NetworkError,
+    NotFoundError,
+    PermissionDenied,
+    UsageError,
+)
+from releasemgr.github import kpis as kpi_rules
+from releasemgr.github import pipeline
+from releasemgr.github.errors import TransientError
+from releasemgr.github.gateway import Gateway
 from releasemgr.model import (
     ArtifactRef,
+    CellState,
     Channel,
     GateDecision,
     GateRequest,
@@ -26,54 +48,200 @@ from releasemgr.model import (
     User,
 )
 
+if TYPE_CHECKING:
+    from releasemgr.github.download import DownloadResult
+
+WRITE_ATTEMPTS = 3
+
 
 class ReleaseService:
     """Release operations on one repository for one signed-in user."""
 
+    def __init__(self, gateway: Gateway, repository: str, config: Config) -> None:
+        owner, _, name = repository.partition("/")
+        if not owner or not name or "/" in name:
+            raise UsageError(f"repository {repository!r} is not OWNER/NAME")
+        self._gw = gateway
+        self._repository = repository
+        self._repo = f"/repos/{owner}/{name}"
+        self._config = config
+        self._me: User | None = None
+        self._lock = threading.Lock()
+
     @classmethod
     def connect(
-        cls, *, api_url: str, repository: str, token: str, config: Config
+        cls,
+        *,
+        api_url: str,
+        repository: str,
+        token: str,
+        config: Config,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> ReleaseService:
         """A service for ``repository`` at ``api_url``; checks nothing over the network yet."""
-        raise NotImplementedError
+        return cls(Gateway(api_url, token, sleep=sleep), repository, config)
+
+    def __repr__(self) -> str:
+        return f"ReleaseService({self._gw.api_url!r}, {self._repository!r})"
 
     @property
     def api_url(self) -> str:
         """The API URL this session talks to."""
-        raise NotImplementedError
+        return self._gw.api_url
 
     @property
     def repository(self) -> str:
         """``OWNER/NAME`` of the repository."""
-        raise NotImplementedError
+        return self._repository
+
+    @property
+    def config(self) -> Config:
+        """The settings this session runs with."""
+        return self._config
+
+    @property
+    def gateway(self) -> Gateway:
+        """The HTTP gateway (for counters in benchmarks and tests)."""
+        return self._gw
+
+    # -- who and how much -------------------------------------------------------------------
 
     def whoami(self) -> User:
         """The signed-in user (cached after the first call). Raises AuthError for a bad token."""
-        raise NotImplementedError
+        with self._lock:
+            if self._me is not None:
+                return self._me
+        data = self._gw.get("/user", what="the signed-in user").body or {}
+        user = User(
+            login=str(data.get("login") or ""), id=int(data.get("id") or 0), name=data.get("name")
+        )
+        with self._lock:
+            self._me = user
+        return user
 
     def rate_limit(self) -> RateLimit:
         """Remaining core rate limit as the last response told it (no request is made)."""
-        raise NotImplementedError
+        return self._gw.rate_limit()
+
+    # -- runs and the grid ------------------------------------------------------------------
+
+    def _runs_path(self) -> str:
+        return f"{self._repo}/actions/workflows/{self._config.workflow}/runs"
+
+    def _what_workflow(self) -> str:
+        return f"workflow {self._config.workflow} of {self._repository}"
+
+    def _list_run_payloads(self, limit: int, **params: Any) -> list[Any]:
+        return self._gw.get_list(
+            self._runs_path(),
+            what=self._what_workflow(),
+            key="workflow_runs",
+            params=params,
+            limit=limit,
+        )
 
     def list_runs(self, limit: int = 20) -> list[RunSummary]:
         """The latest ``limit`` runs of the configured workflow, newest first."""
-        raise NotImplementedError
+        if limit < 1:
+            raise UsageError(f"--limit must be at least 1, not {limit}")
+        return [pipeline.run_summary(r) for r in self._list_run_payloads(limit)]
+
+    def _run(self, run_id: int) -> RunSummary:
+        data = self._gw.get(
+            f"{self._repo}/actions/runs/{run_id}", what=f"run {run_id} of {self._repository}"
+        ).body
+        return pipeline.run_summary(data)
+
+    def _jobs(self, run_id: int) -> list[Any]:
+        return self._gw.get_list(
+            f"{self._repo}/actions/runs/{run_id}/jobs", what=f"jobs of run {run_id}", key="jobs"
+        )
+
+    def _pending(self, run_id: int, *, fresh: bool = False) -> list[Any]:
+        path = f"{self._repo}/actions/runs/{run_id}/pending_deployments"
+        return list(
+            self._gw.get(
+                path, what=f"pending deployments of run {run_id}", conditional=not fresh
+            ).body
+            or []
+        )
+
+    def _approvals(self, run_id: int, *, fresh: bool = False) -> list[Any]:
+        path = f"{self._repo}/actions/runs/{run_id}/approvals"
+        return list(
+            self._gw.get(path, what=f"approvals of run {run_id}", conditional=not fresh).body or []
+        )
+
+    def _detail(self, run: RunSummary, *, with_gates: bool = True) -> RunDetail:
+        cells = pipeline.grid(self._jobs(run.id), self._config)
+        if not with_gates:
+            return RunDetail(run=run, cells=cells, platforms=self._config.platform_list())
+        gated = any(
+            c.stage in pipeline.GATED_STAGES
+            and c.state not in (CellState.PENDING, CellState.SKIPPED)
+            for c in cells
+        )
+        history = pipeline.approvals(self._approvals(run.id)) if gated else ()
+        gates: tuple[GateRequest, ...] = ()
+        if run.status == "waiting":
+            gates = pipeline.gates(
+                run, self._pending(run.id), history, self._config, self.whoami().login
+            )
+        return RunDetail(
+            run=run,
+            cells=cells,
+            gates=gates,
+            approvals=history,
+            platforms=self._config.platform_list(),
+        )
 
     def run_detail(self, run_id: int) -> RunDetail:
         """The run, its platform x stage grid and its gates (with k of N and may_approve)."""
-        raise NotImplementedError
+        return self._detail(self._run(run_id))
+
+    def latest_run_id(self) -> int:
+        """The newest run of the workflow. Raises NotFoundError when there is none."""
+        runs = self.list_runs(1)
+        if not runs:
+            raise NotFoundError(f"{self._what_workflow()} has no runs yet")
+        return runs[0].id
 
     def status_grid(self, limit: int = 20) -> list[RunDetail]:
         """Grid of each of the latest ``limit`` runs (what a dashboard polls)."""
-        raise NotImplementedError
+        return [self._detail(run) for run in self.list_runs(limit)]
 
     def job_log_tail(self, job_id: int, lines: int = 40) -> str:
         """The last ``lines`` lines of a job's log."""
-        raise NotImplementedError
+        location = self._gw.redirect_location(
+            f"{self._repo}/actions/jobs/{job_id}/logs", what=f"log of job {job_id}"
+        )
+        # The signed URL is on another host: no Authorization header goes there.
+        request = urllib.request.Request(location, headers={"User-Agent": "releasemgr"})  # noqa: S310
+        tail: collections.deque[str] = collections.deque(maxlen=max(1, lines))
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                for raw in response:
+                    tail.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        except OSError as exc:
+            raise NetworkError(
+                f"cannot fetch the log of job {job_id} ({type(exc).__name__})"
+            ) from None
+        return "\n".join(tail)
+
+    # -- gates ------------------------------------------------------------------------------
 
     def pending_gates(self, limit: int = 20) -> list[GateRequest]:
         """Gates waiting now across the latest runs, each with may_approve and the reason."""
-        raise NotImplementedError
+        out: list[GateRequest] = []
+        for payload in self._list_run_payloads(limit, status="waiting"):
+            run = pipeline.run_summary(payload)
+            history = pipeline.approvals(self._approvals(run.id))
+            out.extend(
+                pipeline.gates(
+                    run, self._pending(run.id), history, self._config, self.whoami().login
+                )
+            )
+        return out
 
     def approve(
         self,
@@ -88,7 +256,7 @@ class ReleaseService:
             ConflictError: nothing of the stage waits any more.
             PermissionDenied: the user may not approve (the reason says why).
         """
-        raise NotImplementedError
+        return self._review(run_id, stage, comment, platforms, "approved")
 
     def reject(
         self,
@@ -98,40 +266,102 @@ class ReleaseService:
         platforms: Sequence[Platform] | None = None,
     ) -> GateDecision:
         """Reject the stage's waiting gates of the run in one POST (the run then fails)."""
-        raise NotImplementedError
+        return self._review(run_id, stage, comment, platforms, "rejected")
+
+    def _waiting(self, run_id: int, *, fresh: bool) -> tuple[RunSummary, list[GateRequest]]:
+        run = self._run(run_id)
+        history = pipeline.approvals(self._approvals(run_id, fresh=fresh))
+        pending = self._pending(run_id, fresh=fresh) if run.status == "waiting" else []
+        me = self.whoami().login
+        return run, list(pipeline.gates(run, pending, history, self._config, me))
+
+    def _review(
+        self,
+        run_id: int,
+        stage: Stage,
+        comment: str,
+        platforms: Sequence[Platform] | None,
+        state: str,
+    ) -> GateDecision:
+        if stage not in pipeline.GATED_STAGES:
+            raise UsageError(f"stage {stage} has no approval gate (use canary or production)")
+        if not comment.strip():
+            raise UsageError("a comment is required (-m COMMENT)")
+        _, gates = self._waiting(run_id, fresh=True)
+        chosen = [
+            g
+            for g in gates
+            if g.stage == stage and (not platforms or g.platform is None or g.platform in platforms)
+        ]
+        if not chosen:
+            raise ConflictError(
+                f"no {stage} gate is waiting for a review on run {run_id}",
+                hint=f"it may have been reviewed already; check `releasemgr status {run_id}`",
+            )
+        for gate in chosen:
+            if not gate.may_approve:
+                raise PermissionDenied(gate.reason or f"you may not review {gate.environment}")
+        names = tuple(g.environment for g in chosen)
+        ids = [g.environment_id for g in chosen]
+        body = {"environment_ids": ids, "state": state, "comment": comment}
+        me = self.whoami().login
+        path = f"{self._repo}/actions/runs/{run_id}/pending_deployments"
+        what = f"the {stage} review of run {run_id}"
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self._gw.write("POST", path, what=what, body=body)
+            except (TransientError, NetworkError) as exc:
+                landed = self._review_landed(run_id, names, state, me)
+                if landed is True:
+                    return GateDecision(run_id, stage, state, names, comment, me, attempt)
+                if landed is None or attempt == WRITE_ATTEMPTS:
+                    raise NetworkError(
+                        f"{what}: {exc.message}; the review did not land",
+                        hint="check `releasemgr status` and try again",
+                    ) from None
+                continue
+            except ConflictError:
+                _, still = self._waiting(run_id, fresh=True)
+                if not any(g.environment in names for g in still):
+                    raise ConflictError(
+                        f"the {stage} gate of run {run_id} is no longer waiting",
+                        hint="someone else may have reviewed it, or the run was cancelled",
+                    ) from None
+                raise
+            return GateDecision(run_id, stage, state, names, comment, me, attempt)
+        raise AssertionError("unreachable")
+
+    def _review_landed(
+        self, run_id: int, names: tuple[str, ...], state: str, me: str
+    ) -> bool | None:
+        """True when our review is recorded, False when the gates still wait, None if unclear."""
+        try:
+            history = pipeline.approvals(self._approvals(run_id, fresh=True))
+            if any(
+                a.user == me and a.state == state and set(names) <= set(a.environments)
+                for a in history
+            ):
+                return True
+            waiting = {
+                str((p.get("environment") or {}).get("name"))
+                for p in self._pending(run_id, fresh=True)
+            }
+        except NetworkError:
+            return None
+        return False if set(names) <= waiting else None
+
+    # -- releases ---------------------------------------------------------------------------
 
     def releases(self) -> ReleaseBoard:
         """Channel x platform current releases and history, from the artifact list only."""
-        raise NotImplementedError
-
-    def rollback(self, to_run: int | None = None) -> RunSummary:
-        """Dispatch the workflow to restore ``to_run``'s production release (default: the one
-        before the current). Returns the run the dispatch started.
-
-        Raises:
-            ConflictError: the target's production artifacts are expired or missing.
-        """
-        raise NotImplementedError
-
-    def rerun_failed(self, run_id: int) -> None:
-        """Re-run the failed jobs of a run."""
-        raise NotImplementedError
-
-    def rerun_job(self, job_id: int) -> None:
-        """Re-run one job."""
-        raise NotImplementedError
-
-    def cancel(self, run_id: int) -> None:
-        """Cancel a run. Raises ConflictError when it has already finished."""
-        raise NotImplementedError
-
-    def kpis(self, days: int = 30) -> KpiReport:
-        """The seed's four KPIs over the last ``days`` days, with per-run samples."""
-        raise NotImplementedError
-
-    def setup_environments(self) -> list[str]:
-        """Create or update the five gate environments; returns what changed (idempotent)."""
-        raise NotImplementedError
+        artifacts = self._gw.get_list(
+            f"{self._repo}/actions/artifacts",
+            what=f"artifacts of {self._repository}",
+            key="artifacts",
+            limit=2000,
+        )
+        numbers = {r.id: r.number for r in self.list_runs(100)}
+        return pipeline.release_board(artifacts, self._config, numbers)
 
     def artifact_for(
         self,
@@ -141,8 +371,40 @@ class ReleaseService:
         channel: Channel | None = None,
         platform: Platform | None = None,
     ) -> ArtifactRef:
-        """Find an artifact by run and name, or the current release of channel x platform."""
-        raise NotImplementedError
+        """Find an artifact by run and name (or unique name prefix), or the current release
+        of channel x platform."""
+        if run_id is not None and name:
+            items = [
+                pipeline.artifact_ref(a)
+                for a in self._gw.get_list(
+                    f"{self._repo}/actions/runs/{run_id}/artifacts",
+                    what=f"artifacts of run {run_id}",
+                    key="artifacts",
+                )
+            ]
+            exact = [a for a in items if a.name == name]
+            matches = exact or [a for a in items if a.name.startswith(name)]
+            if not matches:
+                names = ", ".join(sorted(a.name for a in items)) or "none"
+                raise NotFoundError(
+                    f"run {run_id} has no artifact named {name!r} (it has: {names})"
+                )
+            if len(matches) > 1:
+                raise UsageError(
+                    f"{name!r} matches several artifacts of run {run_id}: "
+                    + ", ".join(a.name for a in matches)
+                )
+            found = matches[0]
+        elif channel is not None and platform is not None:
+            release = self.releases().current_for(channel, platform)
+            if release is None:
+                raise NotFoundError(f"there is no current {channel} release for {platform}")
+            found = release.artifact
+        else:
+            raise UsageError("give a run and an artifact name, or a channel and a platform")
+        if found.expired:
+            raise NotFoundError(f"artifact {found.name} has expired (past its retention)")
+        return found
 
     def download(
         self,
@@ -150,7 +412,162 @@ class ReleaseService:
         target_dir: Path,
         *,
         progress: Callable[[int, int], None] | None = None,
-        cancel: Callable[[], bool] | None = None,
-    ) -> Path:
-        """Download, check and extract ``artifact`` into ``target_dir``; returns the folder."""
-        raise NotImplementedError
+        cancel: threading.Event | None = None,
+        extract: bool = True,
+    ) -> DownloadResult:
+        """Download, check and extract ``artifact`` into ``target_dir``/<artifact name>."""
+        from releasemgr.github.download import download_artifact
+
+        return download_artifact(
+            api_url=self._gw.api_url,
+            token=self._gw.token,
+            repository=self._repository,
+            artifact_id=artifact.id,
+            dest_dir=target_dir,
+            expected_size=artifact.size_in_bytes or None,
+            expected_digest=artifact.digest,
+            progress=progress,
+            cancel=cancel,
+            extract=extract,
+            name=artifact.name,
+        )
+
+    # -- rollback and run control -----------------------------------------------------------
+
+    def rollback_target(self, to_run: int | None = None) -> int:
+        """The run whose production release a rollback restores, checked to be restorable.
+
+        Raises:
+            NotFoundError: there is no earlier release.
+            ConflictError: the target's production artifacts are expired or missing.
+        """
+        board = self.releases()
+        target = to_run if to_run is not None else board.previous_production_run()
+        if target is None:
+            raise NotFoundError("there is no earlier production release to roll back to")
+        for platform in self._config.platform_list():
+            found = [
+                r
+                for r in board.history
+                if r.channel == Channel.STABLE and r.platform == platform and r.run_id == target
+            ]
+            if not found:
+                raise ConflictError(
+                    f"run {target} has no production release for {platform} to restore"
+                )
+            if all(r.artifact.expired for r in found):
+                when = found[0].artifact.expires_at
+                date = when.strftime("%Y-%m-%d") if when else "an earlier date"
+                raise ConflictError(
+                    f"run {target}'s production release for {platform} expired on {date} "
+                    "(outside retention), so it cannot be restored"
+                )
+        return target
+
+    def rollback(self, to_run: int | None = None) -> RunSummary:
+        """Dispatch the workflow to restore ``to_run``'s production release (default: the one
+        before the current). Returns the run the dispatch started.
+
+        Raises:
+            ConflictError: the target's production artifacts are expired or missing.
+        """
+        target = self.rollback_target(to_run)
+        ref = self._config.default_branch or self._default_branch()
+        body = {
+            "ref": ref,
+            "inputs": {self._config.rollback_input: str(target)},
+            "return_run_details": True,
+        }
+        path = f"{self._repo}/actions/workflows/{self._config.workflow}/dispatches"
+        what = f"the rollback dispatch of {self._what_workflow()}"
+        since = datetime.now(UTC) - timedelta(seconds=5)
+        known = {r.id for r in self.list_runs(20)}
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                response = self._gw.write("POST", path, what=what, body=body)
+            except (TransientError, NetworkError) as exc:
+                started = self._new_dispatch_run(known, since)
+                if started is not None:
+                    return started
+                if attempt == WRITE_ATTEMPTS:
+                    raise NetworkError(f"{what}: {exc.message}") from None
+                continue
+            run_id = (response.body or {}).get("workflow_run_id")
+            if run_id:
+                return self._run(int(run_id))
+            started = self._new_dispatch_run(known, since)
+            if started is None:
+                raise NotFoundError("the rollback was dispatched but its run does not show yet")
+            return started
+        raise AssertionError("unreachable")
+
+    def _default_branch(self) -> str:
+        data = self._gw.get(self._repo, what=f"repository {self._repository}").body or {}
+        return str(data.get("default_branch") or "main")
+
+    def _new_dispatch_run(self, known: set[int], since: datetime) -> RunSummary | None:
+        for payload in self._list_run_payloads(20, event="workflow_dispatch"):
+            run = pipeline.run_summary(payload)
+            if run.id not in known and run.created_at >= since - timedelta(minutes=5):
+                return run
+        return None
+
+    def rerun_failed(self, run_id: int) -> None:
+        """Re-run the failed jobs of a run."""
+        before = self._run(run_id).attempt
+        self._write_checked(
+            f"{self._repo}/actions/runs/{run_id}/rerun-failed-jobs",
+            f"re-running the failed jobs of run {run_id}",
+            lambda: self._run(run_id).attempt > before,
+        )
+
+    def rerun_job(self, job_id: int, run_id: int | None = None) -> None:
+        """Re-run one job (and the jobs that depend on it)."""
+        if run_id is None:
+            job = self._gw.get(f"{self._repo}/actions/jobs/{job_id}", what=f"job {job_id}").body
+            run_id = int((job or {}).get("run_id") or 0)
+        before = self._run(run_id).attempt
+        self._write_checked(
+            f"{self._repo}/actions/jobs/{job_id}/rerun",
+            f"re-running job {job_id}",
+            lambda: self._run(int(run_id or 0)).attempt > before,
+        )
+
+    def cancel(self, run_id: int) -> None:
+        """Cancel a run. Raises ConflictError when it has already finished."""
+        self._write_checked(
+            f"{self._repo}/actions/runs/{run_id}/cancel",
+            f"cancelling run {run_id}",
+            lambda: self._run(run_id).status == "completed",
+        )
+
+    def _write_checked(self, path: str, what: str, landed: Callable[[], bool]) -> None:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                self._gw.write("POST", path, what=what)
+                return
+            except (TransientError, NetworkError) as exc:
+                try:
+                    if landed():
+                        return
+                except NetworkError:
+                    pass
+                if attempt == WRITE_ATTEMPTS:
+                    raise NetworkError(f"{what}: {exc.message}") from None
+
+    # -- insights and set-up ----------------------------------------------------------------
+
+    def kpis(self, days: int = 30) -> KpiReport:
+        """The seed's four KPIs over the last ``days`` days, with per-run samples."""
+        since = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d")
+        payloads = self._list_run_payloads(1000, created=f">={since}")
+        details = [self._detail(pipeline.run_summary(p), with_gates=False) for p in payloads]
+        return kpi_rules.report(details, days)
+
+    def setup_environments(self) -> list[str]:
+        """Create or update the five gate environments; returns what changed (idempotent)."""
+        from releasemgr.github.environments import ensure_environments
+
+        return ensure_environments(
+            self._gw, self._repo, self._repository, self._config, self.whoami()
+        )
