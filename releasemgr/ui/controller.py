@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from releasemgr.model import Platform, RateLimit, Stage
+from releasemgr.model import CellState, GateRequest, Platform, RateLimit, Stage
 from releasemgr.ui.errors import describe_error
 from releasemgr.ui.tasks import TaskContext, TaskRunner
 
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 ServiceCall = Callable[["ReleaseService", TaskContext], T]
+
+
+@dataclass(frozen=True)
+class WaitingGates:
+    """Every gate waiting, and the canary monitor's state of each run waiting at production."""
+
+    gates: tuple[GateRequest, ...]
+    monitoring: Mapping[int, CellState] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -325,8 +333,8 @@ class Controller(QObject):
         )
 
     def load_gates(self) -> None:
-        """Read every gate waiting across runs; answers on ``gates_loaded``."""
-        self.call("gates", lambda svc, _ctx: list(svc.pending_gates()), self.gates_loaded.emit)
+        """Read every gate waiting across runs; answers on ``gates_loaded`` (WaitingGates)."""
+        self.call("gates", _waiting_gates, self.gates_loaded.emit)
 
     def decide(
         self,
@@ -335,8 +343,12 @@ class Controller(QObject):
         approve: bool,
         comment: str,
         platforms: Sequence[Platform] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
-        """Approve or reject ``stage`` of ``run_id`` (all of its waiting platforms in one POST)."""
+        """Approve or reject ``stage`` of ``run_id`` (all of its waiting platforms in one POST).
+
+        Answers on ``gate_decided`` and ``action_done``; a failure goes to ``on_error``.
+        """
         plats = tuple(platforms) if platforms else None
         verb = "approve" if approve else "reject"
 
@@ -355,7 +367,7 @@ class Controller(QObject):
             self.load_gates()
             self.load_run(run_id)
 
-        self.call(f"decide.{run_id}.{stage.value}", work, done, read=False)
+        self.call(f"decide.{run_id}.{stage.value}", work, done, on_error, read=False)
 
     def rerun_failed(self, run_id: int) -> None:
         """Re-run the failed jobs of ``run_id``."""
@@ -408,6 +420,23 @@ def _rate_limit_of(service: ReleaseService) -> RateLimit | None:
     except Exception:  # a missing figure must never fail the real answer
         return None
     return value if isinstance(value, RateLimit) else None
+
+
+def _waiting_gates(svc: ReleaseService, ctx: TaskContext) -> WaitingGates:
+    """Waiting gates, plus the monitor job's state for runs that wait at production."""
+    gates = tuple(svc.pending_gates())
+    monitoring: dict[int, CellState] = {}
+    for run_id in sorted({g.run.id for g in gates if g.stage == Stage.PRODUCTION}):
+        ctx.raise_if_cancelled()
+        detail = svc.run_detail(run_id)
+        cells = [c for c in detail.cells if c.stage == Stage.MONITOR]
+        if cells:
+            # One monitor job covers every platform; a failure anywhere is what matters.
+            states = {c.state for c in cells}
+            monitoring[run_id] = (
+                CellState.FAILURE if CellState.FAILURE in states else cells[0].state
+            )
+    return WaitingGates(gates, monitoring)
 
 
 def _wait(ctx: TaskContext, seconds: float) -> None:
