@@ -25,6 +25,16 @@ COMMANDS: tuple[str, ...] = (
     "verify",
     "smoke",
     "monitor",
+    "auth",
+    "status",
+    "runs",
+    "approve",
+    "reject",
+    "releases",
+    "download",
+    "rollback",
+    "setup_environments",
+    "watch",
 )
 
 # The command `releasemgr` runs when given no arguments at all (the window, once it exists).
