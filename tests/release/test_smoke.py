@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -164,7 +163,7 @@ def test_checks_from_config_lines() -> None:
     assert checks[0].expect_any == ("1.2.3", COMMIT, COMMIT[:7])
     assert checks[1].expect_any == ()
     assert all(c.timeout == 5 for c in checks)
-    with pytest.raises(InputError, match="smoke.checks"):
+    with pytest.raises(InputError, match=r"smoke\.checks"):
         checks_for(info, ["--mode 'unterminated"])
     with pytest.raises(InputError, match="empty"):
         checks_for(info, ["  "])
@@ -204,4 +203,4 @@ def test_locate_rejects_what_cannot_run(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(InputError, match="no executable found"):
         locate(empty)
-    assert os.listdir(empty) == []
+    assert list(empty.iterdir()) == []
