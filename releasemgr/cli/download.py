@@ -97,7 +97,7 @@ def run(options: Options, ctx: Context) -> int:
     progress = _Bar(ctx, ref.name) if ctx.stderr_isatty else None
     cancel = threading.Event()
     try:
-        result = service.download(ref, target, progress=progress, cancel=cancel)
+        result = service.fetch_artifact(ref, target, progress=progress, cancel=cancel)
     except KeyboardInterrupt:
         cancel.set()
         raise

@@ -412,12 +412,27 @@ class ReleaseService:
         target_dir: Path,
         *,
         progress: Callable[[int, int], None] | None = None,
-        cancel: threading.Event | None = None,
+        cancel: threading.Event | Callable[[], bool] | None = None,
+    ) -> Path:
+        """Download, check and extract ``artifact`` into ``target_dir``; returns the folder.
+
+        An artifact already downloaded and verified there is reused, not fetched again.
+        """
+        return self.fetch_artifact(artifact, target_dir, progress=progress, cancel=cancel).path
+
+    def fetch_artifact(
+        self,
+        artifact: ArtifactRef,
+        target_dir: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | Callable[[], bool] | None = None,
         extract: bool = True,
     ) -> DownloadResult:
-        """Download, check and extract ``artifact`` into ``target_dir``/<artifact name>."""
+        """Like :meth:`download`, with the whole result (digest, size, reused, resumes)."""
         from releasemgr.github.download import download_artifact
 
+        event = cancel if isinstance(cancel, threading.Event) or cancel is None else _Polled(cancel)
         return download_artifact(
             api_url=self._gw.api_url,
             token=self._gw.token,
@@ -427,7 +442,7 @@ class ReleaseService:
             expected_size=artifact.size_in_bytes or None,
             expected_digest=artifact.digest,
             progress=progress,
-            cancel=cancel,
+            cancel=event,
             extract=extract,
             name=artifact.name,
         )
@@ -571,3 +586,25 @@ class ReleaseService:
         return ensure_environments(
             self._gw, self._repo, self._repository, self._config, self.whoami()
         )
+
+
+class _Polled(threading.Event):
+    """An Event that is also set once ``check()`` says so (a cancel flag given as a function)."""
+
+    def __init__(self, check: Callable[[], bool]) -> None:
+        super().__init__()
+        self._check = check
+
+    def is_set(self) -> bool:
+        """Set, or the function says cancel."""
+        return super().is_set() or bool(self._check())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds, looking at the function every 50 ms."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            super().wait(left)
+        return True
