@@ -35,10 +35,12 @@ COMMANDS: tuple[str, ...] = (
     "rollback",
     "setup_environments",
     "watch",
+    "gui",
+    "demo",
 )
 
 # The command `releasemgr` runs when given no arguments at all (the window, once it exists).
-DEFAULT_COMMAND: str | None = None
+DEFAULT_COMMAND: str | None = "gui"
 
 
 def _load(name: str) -> ModuleType:

@@ -7,13 +7,17 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from releasemgr import __version__
 from releasemgr.ui import resources
+
+if TYPE_CHECKING:
+    from releasemgr.ui.mainwindow import MainWindow
 
 APP_NAME = "releasemgr"
 
@@ -107,14 +111,17 @@ def window_settings(env: Mapping[str, str] | None = None) -> QSettings:
 def run_gui(
     env: Mapping[str, str] | None = None,
     *,
-    prepare: Callable[[object], None] | None = None,
+    api_url: str = "",
+    repository: str = "",
+    prepare: Callable[[MainWindow], object] | None = None,
     argv: list[str] | None = None,
 ) -> int:
     """Open the window and run the event loop until it closes; returns the exit code.
 
-    Without a session the window restores one from the environment or keychain in the
-    background, or offers to sign in. ``prepare(window)`` runs before the loop (the demo uses
-    it to sign in and add its user switcher).
+    Without ``prepare`` the window restores a session from the environment or keychain in the
+    background (``api_url``/``repository`` win over the settings), or offers to sign in.
+    ``prepare(window)`` runs before the loop instead (the demo signs in and adds its user
+    switcher there).
     """
     from releasemgr.ui.controller import Controller
     from releasemgr.ui.mainwindow import MainWindow
@@ -122,14 +129,12 @@ def run_gui(
 
     env = dict(os.environ if env is None else env)
     app = create_app(argv)
-    controller = Controller()
+    controller = Controller(env=env)
     window = MainWindow(controller, settings=window_settings(env))
+    attach_sign_in(window, env)
     if prepare is not None:
         prepare(window)
     else:
-        attach_sign_in(window, env)
-        controller.restore_session(env)
+        controller.restore_session(api_url, repository)
     window.show()
-    code = app.exec()
-    QGuiApplication.processEvents()
-    return int(code)
+    return int(app.exec())

@@ -93,6 +93,8 @@ class Controller(QObject):
     ) -> None:
         super().__init__(parent)
         self.env: dict[str, str] = dict(os.environ if env is None else env)
+        # Settings to use instead of reading them (the demo runs on the defaults).
+        self.config: Config | None = None
         self.tasks = runner or TaskRunner(self)
         self.tasks.busy_changed.connect(self.busy_changed)
         self.tasks.error.connect(self._on_unhandled_error)
@@ -124,20 +126,23 @@ class Controller(QObject):
         self.rate_limit = None
         self.session_changed.emit(session)
 
-    def restore_session(self, env: Mapping[str, str] | None = None) -> None:
+    def restore_session(self, api_url: str = "", repository: str = "") -> None:
         """Sign in quietly from the environment or keychain, if a token and repository are known.
 
+        ``api_url`` and ``repository`` (from the command line) win over the settings.
         Answers on ``session_changed`` when it worked; stays signed out (no error) otherwise.
         """
-        env = dict(self.env if env is None else env)
+        env = dict(self.env)
+        given_url, given_repo = api_url, repository
+        preset = self.config
 
         def work(ctx: TaskContext) -> tuple[ReleaseService, Session] | None:
             from releasemgr import config
             from releasemgr.github import auth
 
-            cfg = config.load(env=env)
-            api_url = resolve_api_url(cfg.api_url, env)
-            repository = cfg.repository or env.get("GITHUB_REPOSITORY", "")
+            cfg = preset or config.load(env=env)
+            api_url = given_url.rstrip("/") or resolve_api_url(cfg.api_url, env)
+            repository = given_repo or cfg.repository or env.get("GITHUB_REPOSITORY", "")
             found = auth.find_token(api_url, env)
             if found is None or not repository:
                 return None
@@ -156,12 +161,13 @@ class Controller(QObject):
         Answers on ``session_changed``, or ``sign_in_failed(sentence)``.
         """
         env = dict(self.env)
+        preset = self.config
         self.signing_in.emit(True)
 
         def work(_ctx: TaskContext) -> tuple[ReleaseService, Session]:
             from releasemgr import config
 
-            cfg = config.load(env=env)
+            cfg = preset or config.load(env=env)
             answer = _connect(api_url, repository, token, cfg)
             if remember:
                 _remember(api_url, repository, token, cfg, env)
@@ -176,14 +182,17 @@ class Controller(QObject):
         browser), then ``session_changed`` when the user authorized, or ``sign_in_failed``.
         """
         env = dict(self.env)
+        preset = self.config
         self.signing_in.emit(True)
 
         def work(ctx: TaskContext) -> tuple[ReleaseService, Session]:
             from releasemgr import config
             from releasemgr.github import auth
 
-            cfg = config.load(env=env)
-            web = auth.web_url_for(api_url)
+            cfg = preset or config.load(env=env)
+            web = (
+                cfg.web_url or env.get("GITHUB_SERVER_URL", "") or auth.web_url_for(api_url)
+            ).rstrip("/")
             code = auth.start_device_flow(web, cfg.oauth_client_id)
             ctx.report(code)
             token = auth.poll_device_flow(
