@@ -22,8 +22,8 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote, urljoin, urlsplit
@@ -46,7 +46,9 @@ CHUNK_SIZE = 1 << 20
 MARKER_SCHEMA = 1
 _DIGEST_RE = re.compile(r"sha256:([0-9a-fA-F]{64})")
 _CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+# What a folder name made from an artifact name must not contain (GitHub forbids most of these
+# in names anyway; the rest would escape or confuse the target folder).
+_UNSAFE_NAME_RE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 Progress = Callable[[int, int], None]
 
@@ -73,7 +75,8 @@ class DownloadResult:
 
     ``path`` is the extracted folder (``extract=True``) or the zip itself; ``files`` lists the
     extracted files; ``reused`` says the artifact was already there and verified, so nothing was
-    fetched; ``resumes`` counts interrupted transfers continued with ``Range``.
+    fetched; ``resumes`` counts interrupted transfers continued with ``Range``; ``timings``
+    gives the seconds spent in ``transfer`` (hashing included), ``verify`` and ``extract``.
     """
 
     artifact_id: int
@@ -83,6 +86,7 @@ class DownloadResult:
     files: tuple[Path, ...]
     reused: bool = False
     resumes: int = 0
+    timings: Mapping[str, float] = field(default_factory=dict)  # seconds per phase
 
 
 def download_artifact(
@@ -120,7 +124,7 @@ def download_artifact(
         raise UsageError(f"artifact id must be a positive number, not {artifact_id}")
     want_hex = _parse_digest(expected_digest)
     label = name or f"artifact-{artifact_id}"
-    if not _NAME_RE.fullmatch(label) or label in {".", ".."}:
+    if not _plain_name(label):
         raise UsageError(f"artifact folder name {label!r} is not a plain file name")
     what = f"artifact {artifact_id} of {owner}/{repo}"
     dest_dir = Path(dest_dir)
@@ -141,9 +145,12 @@ def download_artifact(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{label}.", suffix=".part.zip", dir=dest_dir)
     tmp_zip = Path(tmp_name)
     tmp_dir: Path | None = None
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
     try:
         with open(fd, "wb") as out:
             digest_hex, size = fetcher.run(out)
+        timings["transfer"] = time.perf_counter() - clock
         if expected_size is not None and size != expected_size:
             raise VerificationFailed(
                 f"{what}: downloaded {size} bytes but GitHub lists {expected_size}"
@@ -155,9 +162,12 @@ def download_artifact(
                 hint="the blob was corrupted in storage or in transit; nothing was kept",
             )
         _check_cancel(cancel, what)
+        clock = time.perf_counter()
         report = verify_path(tmp_zip, cancel=cancel)
         if not report.ok:
             raise VerificationFailed(f"{what}: {_describe_failure(report)}")
+        timings["verify"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         files: tuple[Path, ...] = ()
         if extract:
             tmp_dir = Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".extract", dir=dest_dir))
@@ -167,6 +177,7 @@ def download_artifact(
             _replace(tmp_dir, final)
             tmp_dir = None
             tmp_zip.unlink()
+            timings["extract"] = time.perf_counter() - clock
         else:
             _replace(tmp_zip, final)
         _write_marker(marker, artifact_id, digest_hex, size, final, extract)
@@ -177,6 +188,7 @@ def download_artifact(
             size=size,
             files=files,
             resumes=fetcher.resumes,
+            timings=timings,
         )
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -473,6 +485,15 @@ def _reason(exc: BaseException) -> str:
 def _check_cancel(cancel: threading.Event | None, what: str) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled(f"{what}: download cancelled")
+
+
+def _plain_name(name: str) -> bool:
+    return (
+        0 < len(name) <= 200
+        and not name.startswith((".", " "))
+        and not name.endswith((".", " "))
+        and not _UNSAFE_NAME_RE.search(name)
+    )
 
 
 def _split_repository(repository: str) -> tuple[str, str]:
