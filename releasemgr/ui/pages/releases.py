@@ -10,7 +10,7 @@ Every core call runs on the pool through the controller; this widget only shows 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,17 +36,24 @@ from PySide6.QtWidgets import (
 
 from releasemgr.activity import ActivityKind, Outcome, data_dir
 from releasemgr.config import Config
-from releasemgr.model import Channel, Release, ReleaseBoard, RunSummary
+from releasemgr.model import Channel, Platform, Release, ReleaseBoard, RunSummary
 from releasemgr.ui import style
 from releasemgr.ui.confirm import ConfirmDialog
 from releasemgr.ui.controller import Controller
-from releasemgr.ui.pages import release_tasks as work
+from releasemgr.ui.pages import releases_logic as work
 from releasemgr.ui.pages.activity import recorder_for
+from releasemgr.ui.pages.releases_logic import (
+    CHANNEL_LABELS,
+    LocalState,
+    expires_text,
+    release_label,
+    rollback_targets,
+    rollback_text,
+)
 from releasemgr.ui.pages.verify import VerifyOutcome, describe
 from releasemgr.ui.tasks import TaskContext
 
 CHANNELS: tuple[Channel, ...] = (Channel.STABLE, Channel.CANARY)
-CHANNEL_LABELS = {Channel.STABLE: "Production", Channel.CANARY: "Canary"}
 BOARD_HEADERS = (
     "Channel",
     "Platform",
@@ -57,78 +64,12 @@ BOARD_HEADERS = (
     "Traffic",
     "Expires",
 )
+ROLLBACK_HELP = (
+    "Restores an earlier production release: a new run re-verifies and republishes it, "
+    "after two people approve at the production gates. The release before the current one "
+    "is chosen by default."
+)
 HISTORY_HEADERS = ("Channel", "Platform", "Version", "Commit", "Run", "Deployed", "Expires")
-
-
-@dataclass(frozen=True)
-class LocalState:
-    """What this window did with one release's artifact."""
-
-    folder: Path | None = None
-    verified: VerifyOutcome | None = None
-    smoke: Any = None  # the core's SmokeReport
-    smoke_path: Path | None = None
-
-
-def expires_text(release: Release, now: datetime) -> str:
-    """``"in 5 days"``, ``"expired"`` or ``""``."""
-    artifact = release.artifact
-    if artifact.expired:
-        return "expired"
-    if artifact.expires_at is None:
-        return ""
-    seconds = (artifact.expires_at - now).total_seconds()
-    if seconds <= 0:
-        return "expired"
-    days = int(seconds // 86400)
-    if days >= 1:
-        return f"in {days} day{'s' if days != 1 else ''}"
-    return f"in {max(1, int(seconds // 3600))} h"
-
-
-def release_label(release: Release) -> str:
-    """``"ZyraVideoAgentBackend 1.9.3 (abc1234) for windows, production"``."""
-    commit = f" ({release.short_commit})" if release.commit else ""
-    return (
-        f"{release.app} {release.version}{commit} for {release.platform.value}, "
-        f"{CHANNEL_LABELS[release.channel].lower()}"
-    )
-
-
-def rollback_targets(board: ReleaseBoard) -> list[Release]:
-    """One production release per earlier run, newest first (the current run excluded)."""
-    stable = [r for r in board.history if r.channel == Channel.STABLE]
-    if not stable:
-        return []
-    current_run = stable[0].run_id
-    seen: set[int] = {current_run}
-    targets = []
-    for release in stable:
-        if release.run_id not in seen:
-            seen.add(release.run_id)
-            targets.append(release)
-    return targets
-
-
-def rollback_text(board: ReleaseBoard, target: Release) -> str:
-    """The confirmation: exactly what a rollback to ``target``'s run will do."""
-    stable = [r for r in board.history if r.channel == Channel.STABLE]
-    platforms = sorted({r.platform.value for r in stable if r.run_id == target.run_id})
-    current = stable[0] if stable else None
-    now = ""
-    if current is not None:
-        now = (
-            f"Production now runs {current.version} ({current.short_commit}) "
-            f"from run #{current.run_number}. "
-        )
-    return (
-        f"{now}This starts a new run of the deployment workflow that downloads the production "
-        f"release of run #{target.run_number} — {target.version} ({target.short_commit}), "
-        f"{', '.join(platforms)} — verifies it again and publishes it as the current production "
-        "release. Like any production deploy it waits at the production gates until two "
-        "different people approve it. Nothing changes for users until then, and the current "
-        "release stays in the history."
-    )
 
 
 def _item(text: str, data: Any = None) -> QTableWidgetItem:
@@ -222,7 +163,7 @@ class ReleasesPage(QWidget):
         self.rollback_combo = QComboBox()
         self.rollback_combo.setObjectName("releases.rollback_target")
         self.rollback_button = self._button("Roll back…", "releases.rollback", self.rollback)
-        self.rollback_label = QLabel()
+        self.rollback_label = QLabel(ROLLBACK_HELP)
         self.rollback_label.setObjectName("releases.rollback_run")
         self.rollback_label.setWordWrap(True)
         self.rollback_label.setOpenExternalLinks(False)
@@ -253,6 +194,7 @@ class ReleasesPage(QWidget):
         row.addWidget(self.rollback_button)
         rollback.addLayout(row)
         rollback.addWidget(self.rollback_label)
+        rollback.addStretch(1)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
@@ -410,7 +352,10 @@ class ReleasesPage(QWidget):
         """Fill the board, the history and the rollback targets from ``board``."""
         self.board = board
         now = datetime.now(UTC)
-        platforms = sorted({r.platform for r in board.history} | {p for _, p in board.current})
+        order = list(Platform)
+        platforms = sorted(
+            {r.platform for r in board.history} | {p for _, p in board.current}, key=order.index
+        )
         rows = [(c, p) for c in CHANNELS for p in platforms]
         self.board_table.setRowCount(len(rows))
         for i, (channel, platform) in enumerate(rows):
@@ -429,6 +374,7 @@ class ReleasesPage(QWidget):
                 ]
             for j, text in enumerate(cells):
                 self.board_table.setItem(i, j, _item(text, release))
+        self._fit_height(self.board_table)
         self.history_table.setRowCount(len(board.history))
         for i, release in enumerate(board.history):
             cells = [
@@ -453,6 +399,13 @@ class ReleasesPage(QWidget):
             self.selected = same[0] if same else None
         self._show_selected()
         self.board_loaded.emit(board)
+
+    @staticmethod
+    def _fit_height(table: QTableWidget) -> None:
+        # The board has a handful of rows: show them all and give the rest to the history.
+        rows = sum(table.rowHeight(i) for i in range(table.rowCount()))
+        frame = 2 * table.frameWidth()
+        table.setFixedHeight(table.horizontalHeader().height() + rows + frame + 2)
 
     def _fill_rollback(self, board: ReleaseBoard) -> None:
         keep = self.rollback_combo.currentData()
