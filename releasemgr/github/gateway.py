@@ -17,6 +17,8 @@ PyGithub's connection object is not safe to share between threads, so each threa
 
 from __future__ import annotations
 
+import contextlib
+import email.utils
 import json
 import logging
 import re
@@ -85,6 +87,7 @@ class Gateway:
         self._sleep = sleep
         self.counters = Counters()
         self._rate = RateLimit(remaining=-1, limit=-1)
+        self._server_date: datetime | None = None
 
     def __repr__(self) -> str:
         return f"Gateway({self._api_url!r})"
@@ -103,6 +106,11 @@ class Gateway:
         """The rate limit as the last response reported it (``-1`` before any response)."""
         with self._lock:
             return self._rate
+
+    def server_time(self) -> datetime:
+        """The server's clock as its last ``Date`` header said (local time before any answer)."""
+        with self._lock:
+            return self._server_date or datetime.now(UTC)
 
     def _requester(self) -> Any:
         requester = getattr(self._local, "requester", None)
@@ -164,6 +172,9 @@ class Gateway:
                 self.counters.not_modified += 1
             else:
                 self.counters.points += 1
+            if headers.get("date"):
+                with contextlib.suppress(TypeError, ValueError, IndexError):
+                    self._server_date = email.utils.parsedate_to_datetime(headers["date"])
             try:
                 remaining = int(float(headers["x-ratelimit-remaining"]))
                 limit = int(float(headers["x-ratelimit-limit"]))

@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -495,8 +495,8 @@ class ReleaseService:
         }
         path = f"{self._repo}/actions/workflows/{self._config.workflow}/dispatches"
         what = f"the rollback dispatch of {self._what_workflow()}"
-        since = datetime.now(UTC) - timedelta(seconds=5)
         known = {r.id for r in self.list_runs(20)}
+        since = self._gw.server_time() - timedelta(seconds=5)
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 response = self._gw.write("POST", path, what=what, body=body)
@@ -574,7 +574,8 @@ class ReleaseService:
 
     def kpis(self, days: int = 30) -> KpiReport:
         """The seed's four KPIs over the last ``days`` days, with per-run samples."""
-        since = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d")
+        self.whoami()  # one answer first, so the server's clock is known
+        since = (self._gw.server_time() - timedelta(days=days)).strftime("%Y-%m-%d")
         payloads = self._list_run_payloads(1000, created=f">={since}")
         details = [self._detail(pipeline.run_summary(p), with_gates=False) for p in payloads]
         return kpi_rules.report(details, days)
