@@ -300,6 +300,7 @@ class Controller(QObject):
                 on_result(value)
 
         def failed(exc: BaseException) -> None:
+            _debug(exc)
             self._fail(describe_error(exc, self._session), on_error)
 
         self.tasks.submit(key, work, done, failed, on_progress)
@@ -315,6 +316,7 @@ class Controller(QObject):
         """Run offline work (hashing, verifying, file I/O) on the pool; no session needed."""
 
         def failed(exc: BaseException) -> None:
+            _debug(exc)
             self._fail(describe_error(exc, self._session), on_error)
 
         self.tasks.submit(key, fn, on_result, failed, on_progress)
@@ -420,6 +422,14 @@ class Controller(QObject):
     def _on_unhandled_error(self, _key: str, exc: object) -> None:
         if isinstance(exc, BaseException):
             self.error.emit(describe_error(exc, self._session))
+
+
+def _debug(exc: BaseException) -> None:
+    """With ``RELEASEMGR_DEBUG`` set, print the traceback a person is never shown."""
+    if os.environ.get("RELEASEMGR_DEBUG"):
+        import traceback
+
+        traceback.print_exception(exc)
 
 
 def _rate_limit_of(service: ReleaseService) -> RateLimit | None:
