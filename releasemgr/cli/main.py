@@ -37,6 +37,7 @@ COMMANDS: tuple[str, ...] = (
     "watch",
     "gui",
     "demo",
+    "sim",
 )
 
 # The command `releasemgr` runs when given no arguments at all (the window, once it exists).
