@@ -37,15 +37,31 @@ class Options:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's options."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0,
-                        help="API port (web and blob take the next two); 0 picks free ports")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="API port (web and blob take the next two); 0 picks free ports",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the world and the faults")
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="simulated seconds per real second (0 freezes time)")
-    parser.add_argument("--faults", default=None, metavar="SPEC",
-                        help='fault injection, e.g. "5xx=0.1,latency=200ms,drop=0.05"')
-    parser.add_argument("--scenario", choices=SCENARIOS, default="demo",
-                        help="demo: 30 days of releases; basic: a small world")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="simulated seconds per real second (0 freezes time)",
+    )
+    parser.add_argument(
+        "--faults",
+        default=None,
+        metavar="SPEC",
+        help='fault injection, e.g. "5xx=0.1,latency=200ms,drop=0.05"',
+    )
+    parser.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default="demo",
+        help="demo: 30 days of releases; basic: a small world",
+    )
 
 
 def parse(ns: argparse.Namespace) -> Options:
@@ -66,13 +82,21 @@ def run(options: Options, ctx: Context) -> int:
         parse_spec(options.faults)
     except FaultSpecError as exc:
         raise UsageError(f"--faults: {exc}") from None
-    sim = Simulator(seed=options.seed, scenario=options.scenario, speed=options.speed,
-                    faults=options.faults, host=options.host, port=options.port)
+    sim = Simulator(
+        seed=options.seed,
+        scenario=options.scenario,
+        speed=options.speed,
+        faults=options.faults,
+        host=options.host,
+        port=options.port,
+    )
     try:
         sim.start()
     except OSError as exc:
         sim.stop()
-        raise UsageError(f"cannot listen on {options.host}:{options.port}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot listen on {options.host}:{options.port}: {exc.strerror}"
+        ) from None
     stop = ctx.extras.get("sim_stop")
     event = stop if isinstance(stop, threading.Event) else threading.Event()
     restore = _on_signals(event)

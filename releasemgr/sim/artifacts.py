@@ -164,6 +164,6 @@ def _interim_package(tree: Path, recipe: dict[str, object]) -> None:
     (tree / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     if recipe.get("channel"):
         (tree / "version.txt").write_text(f"{recipe['commit']}\n", encoding="utf-8")
-        (tree / "deployed_at.txt").write_text(meta["built_at"] + "\n", encoding="utf-8")
+        (tree / "deployed_at.txt").write_text(f"{meta['built_at']}\n", encoding="utf-8")
         (tree / "traffic_percentage.txt").write_text(f"{recipe['traffic']}\n", encoding="utf-8")
         (tree / "channel.txt").write_text(f"{recipe['channel']}\n", encoding="utf-8")

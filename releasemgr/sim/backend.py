@@ -54,8 +54,12 @@ class Backend:
     def apply_fault_limits(self) -> None:
         """Make the rate limits follow ``limit=N`` and ``exhausted`` in the fault spec."""
         self.limits.set_limit(self.faults.limit())
-        if self.faults.exhausted():
+        exhausted = self.faults.exhausted()
+        if exhausted:
             self.limits.exhaust(None)
+        elif getattr(self, "_exhausted", False):
+            self.limits.reset_all()  # the fault is lifted: a fresh window
+        self._exhausted = exhausted
 
     # ---- auth ------------------------------------------------------------------------------
 
@@ -73,7 +77,7 @@ class Backend:
         """The absolute URL for a ``Link`` header: ``/repositories/{id}/...`` for repo paths."""
         prefix = f"/repos/{self.world.repo.full_name}"
         if path.lower().startswith(prefix.lower()):
-            return f"{self.urls.api}/repositories/{self.world.repo.id}{path[len(prefix):]}"
+            return f"{self.urls.api}/repositories/{self.world.repo.id}{path[len(prefix) :]}"
         return f"{self.urls.api}{path}"
 
     def sign(self, path: str) -> str:

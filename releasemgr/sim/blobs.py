@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from releasemgr.sim.faults import Decision
 from releasemgr.sim.logs import job_log, run_logs_zip
@@ -42,9 +42,12 @@ def serve_blob(h: _Handler, path: str, query: dict[str, list[str]], decision: De
     if h.command not in ("GET", "HEAD"):
         return refuse(405, "UnsupportedHttpVerb", "The resource doesn't support the verb.")
     if h.headers.get("Authorization") is not None:
-        return refuse(400, "InvalidAuthenticationInfo",
-                      "Authentication information is not given in the correct format. "
-                      "Check the value of Authorization header.")
+        return refuse(
+            400,
+            "InvalidAuthenticationInfo",
+            "Authentication information is not given in the correct format. "
+            "Check the value of Authorization header.",
+        )
     expires = (query.get("se") or [""])[-1]
     sig = (query.get("sig") or [""])[-1]
     problem = backend.check_signature(path, expires, sig)
@@ -82,7 +85,7 @@ def serve_blob(h: _Handler, path: str, query: dict[str, list[str]], decision: De
     return refuse(404, "BlobNotFound", "The specified blob does not exist.")
 
 
-def _range(header: str | None, size: int) -> tuple[int, int] | None | str:
+def _range(header: str | None, size: int) -> tuple[int, int] | str | None:
     """``(start, end)`` inclusive for a single byte range, ``None`` for none, ``"bad"``."""
     if not header:
         return None
@@ -144,28 +147,17 @@ def _send_file(h: _Handler, path: Path, filename: str, decision: Decision) -> No
         h._hang_up()
 
 
-def _copy(h: _Handler, f: object, start: int, count: int) -> None:
-    fileobj = f
-    sock = h.connection
-    try:
-        sock.sendfile(fileobj, start, count)  # type: ignore[arg-type]
-    except (AttributeError, OSError, ValueError):
-        fileobj.seek(start)  # type: ignore[attr-defined]
-        left = count
-        while left > 0:
-            block = fileobj.read(min(CHUNK, left))  # type: ignore[attr-defined]
-            if not block:
-                break
-            h.wfile.write(block)
-            left -= len(block)
+def _copy(h: _Handler, f: BinaryIO, start: int, count: int) -> None:
+    # socket.sendfile uses os.sendfile (zero copy) and falls back to send() by itself.
+    h.connection.sendfile(f, start, count)
 
 
-def _copy_corrupted(h: _Handler, f: object, start: int, count: int) -> None:
-    f.seek(start)  # type: ignore[attr-defined]
+def _copy_corrupted(h: _Handler, f: BinaryIO, start: int, count: int) -> None:
+    f.seek(start)
     flip_at = count // 2
     done = 0
     while done < count:
-        block = bytearray(f.read(min(CHUNK, count - done)))  # type: ignore[attr-defined]
+        block = bytearray(f.read(min(CHUNK, count - done)))
         if not block:
             break
         if done <= flip_at < done + len(block):
@@ -190,4 +182,3 @@ def _send_bytes(h: _Handler, data: bytes, content_type: str, decision: Decision)
         h._hang_up()
         return
     h.wfile.write(bytes(body))
-

@@ -11,7 +11,9 @@ from typing import Any
 from releasemgr.sim.clock import Clock
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
-ERROR_URI = "https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow"
+ERROR_URI = (
+    "https://docs.github.com/developers/apps/authorizing-oauth-apps#error-codes-for-the-device-flow"
+)
 EXPIRES_IN = 900
 INTERVAL = 5
 
@@ -85,7 +87,9 @@ class DeviceFlow:
             code.state = "denied"
             return True
 
-    def poll(self, client_id: str, device_code: str, grant_type: str) -> tuple[dict[str, Any], str | None]:
+    def poll(
+        self, client_id: str, device_code: str, grant_type: str
+    ) -> tuple[dict[str, Any], str | None]:
         """The answer to one ``/login/oauth/access_token`` poll, and the login when granted."""
         if grant_type != GRANT_TYPE:
             return _error("unsupported_grant_type", "The grant type must be " + GRANT_TYPE), None
@@ -93,7 +97,9 @@ class DeviceFlow:
         with self._lock:
             code = self._codes.get(device_code)
             if code is None or code.client_id != client_id:
-                return _error("incorrect_device_code", "The device_code provided is not valid."), None
+                return _error(
+                    "incorrect_device_code", "The device_code provided is not valid."
+                ), None
             if now >= code.expires_at:
                 return _error("expired_token", "The device_code has expired."), None
             if code.state == "denied":
@@ -108,13 +114,21 @@ class DeviceFlow:
                     self._rng.choice(string.ascii_letters + string.digits) for _ in range(36)
                 )
                 self.issued[token] = code.login
-                return {"access_token": token, "token_type": "bearer", "scope": code.scope}, code.login
+                return {
+                    "access_token": token,
+                    "token_type": "bearer",
+                    "scope": code.scope,
+                }, code.login
             if too_soon:
                 code.interval += 5
-                body = _error("slow_down", "Too many requests have been made in the same timeframe.")
+                body = _error(
+                    "slow_down", "Too many requests have been made in the same timeframe."
+                )
                 body["interval"] = code.interval
                 return body, None
-            return _error("authorization_pending", "The authorization request is still pending."), None
+            return _error(
+                "authorization_pending", "The authorization request is still pending."
+            ), None
 
 
 def _error(error: str, description: str) -> dict[str, Any]:

@@ -81,9 +81,9 @@ def _maybe_create(
     _touch(run, ready)
     if run.rollback_target and not spec.runs_in_rollback:
         _finish(world, run, job, ready, "skipped", by_mode=True)
-    elif spec.release_branch_only and run.head_branch != RELEASE_BRANCH:
-        _finish(world, run, job, ready, "skipped")
-    elif any(n.conclusion != "success" and not n.skipped_by_mode for n in done):
+    elif (spec.release_branch_only and run.head_branch != RELEASE_BRANCH) or any(
+        n.conclusion != "success" and not n.skipped_by_mode for n in done
+    ):
         _finish(world, run, job, ready, "skipped")
     elif spec.environment:
         env = world.environments.get(spec.environment) or world.add_environment(
@@ -115,8 +115,11 @@ def _plan(world: World, run: Run, job: Job, ready: float) -> None:
     job.fail = job.attempt == 1 and spec.name in run.fail_jobs and spec.uploads != "monitor"
     job.fail_reason = run.fail_jobs.get(spec.name, "") if job.fail else ""
     total = spec.duration * rng.uniform(0.85, 1.15)
-    fixed = {"Set up job": rng.uniform(2, 4), "Check out repository": rng.uniform(1, 3),
-             "Complete job": 1.0}
+    fixed = {
+        "Set up job": rng.uniform(2, 4),
+        "Check out repository": rng.uniform(1, 3),
+        "Complete job": 1.0,
+    }
     rest = max(1.0, total - sum(fixed.values()))
     others = [s for s in spec.steps if s not in fixed]
     weights = [6.0 if s == spec.work_step else 1.0 for s in others]
@@ -234,9 +237,11 @@ def _rollback_source(world: World, run: Run, platform: str, now: float) -> Artif
     if source is None:
         return f"rollback target run {target} does not exist"
     for art in world.artifacts.values():
-        if art.run_id == source.id and art.kind == "production" and art.recipe.get(
-            "platform"
-        ) == platform:
+        if (
+            art.run_id == source.id
+            and art.kind == "production"
+            and art.recipe.get("platform") == platform
+        ):
             if art.expires_at <= now or art.deleted:
                 return f"the production release of run {source.id} for {platform} has expired"
             return art
@@ -285,7 +290,9 @@ def _upload_release(world: World, run: Run, job: Job, at: float) -> None:
         "channel": channel,
         "traffic": {"canary": 10, "production": 100}.get(kind),
         "built_at": at,
-        "tamper": kind == "canary" and platform == PLATFORMS[-1] and "monitor" in run.fail_jobs
+        "tamper": kind == "canary"
+        and platform == PLATFORMS[-1]
+        and "monitor" in run.fail_jobs
         and job.attempt == 1,
     }
     name = naming.release_artifact(run.app, platform, kind, version, commit)
@@ -304,7 +311,8 @@ def _upload_test_report(world: World, run: Run, job: Job, ok: bool, at: float) -
             "total": total,
             "passed": total - failed,
             "failed": failed,
-            "failures": [job.fail_reason or "test_render_pipeline: output differs"] if failed
+            "failures": [job.fail_reason or "test_render_pipeline: output differs"]
+            if failed
             else [],
         },
     }
@@ -338,8 +346,9 @@ def _deployment_status(world: World, job: Job, state: str, at: float, descriptio
         return
     dep = world.deployments[job.deployment_id]
     dep.statuses.append(
-        DeploymentStatus(world.next_id("status"), state, dep.creator, description[:140],
-                         dep.environment, at)
+        DeploymentStatus(
+            world.next_id("status"), state, dep.creator, description[:140], dep.environment, at
+        )
     )
 
 
@@ -353,8 +362,14 @@ def _inactivate_older(world: World, job: Job, at: float) -> None:
             and dep.statuses[-1].state == "success"
         ):
             dep.statuses.append(
-                DeploymentStatus(world.next_id("status"), "inactive", dep.creator,
-                                 "Superseded by a newer deployment", dep.environment, at)
+                DeploymentStatus(
+                    world.next_id("status"),
+                    "inactive",
+                    dep.creator,
+                    "Superseded by a newer deployment",
+                    dep.environment,
+                    at,
+                )
             )
 
 
@@ -373,9 +388,7 @@ def _update_status(world: World, run: Run, att: Attempt) -> None:
         att.completed_at = max((j.completed_at or 0.0 for j in jobs), default=att.started_at)
         _touch(run, att.completed_at)
         return
-    if any(j.status == "in_progress" for j in jobs) or any(
-        j.status == "completed" for j in jobs
-    ):
+    if any(j.status == "in_progress" for j in jobs) or any(j.status == "completed" for j in jobs):
         att.status = "in_progress"
         if not any(j.status in ("in_progress", "queued") for j in jobs) and any(
             j.status == "waiting" for j in jobs
@@ -444,11 +457,24 @@ def new_attempt(
     for old in prev.jobs:
         if old.name in again:
             continue
-        copy = Job(world.next_id("job"), run.id, att.number, old.spec, old.created_at,
-                   status=old.status, conclusion=old.conclusion, started_at=old.started_at,
-                   completed_at=old.completed_at, start_at=old.start_at, end_at=old.end_at,
-                   step_times=list(old.step_times), fail=old.fail, fail_reason=old.fail_reason,
-                   runner_id=old.runner_id, skipped_by_mode=old.skipped_by_mode)
+        copy = Job(
+            world.next_id("job"),
+            run.id,
+            att.number,
+            old.spec,
+            old.created_at,
+            status=old.status,
+            conclusion=old.conclusion,
+            started_at=old.started_at,
+            completed_at=old.completed_at,
+            start_at=old.start_at,
+            end_at=old.end_at,
+            step_times=list(old.step_times),
+            fail=old.fail,
+            fail_reason=old.fail_reason,
+            runner_id=old.runner_id,
+            skipped_by_mode=old.skipped_by_mode,
+        )
         att.jobs.append(copy)
     run.attempts.append(att)
     world.active_runs.add(run.id)

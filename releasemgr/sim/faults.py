@@ -87,14 +87,18 @@ def parse_spec(spec: str | None) -> list[FaultRule]:
         kind, has_value, value = body.partition("=")
         kind = kind.strip().lower()
         if kind not in KINDS:
-            raise FaultSpecError(f"fault {item!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+            raise FaultSpecError(
+                f"fault {item!r}: unknown kind {kind!r} (known: {', '.join(KINDS)})"
+            )
         method = None
         pattern = where.strip() or None
         if pattern and re.match(r"^[A-Z]+:", pattern):
             method, _, pattern = pattern.partition(":")
         if kind == "latency":
             if not has_value:
-                raise FaultSpecError(f"fault {item!r}: latency needs a duration, like latency=200ms")
+                raise FaultSpecError(
+                    f"fault {item!r}: latency needs a duration, like latency=200ms"
+                )
             low_text, _, high_text = value.partition("..")
             low = _duration(low_text, item)
             high = _duration(high_text, item) if high_text else 0.0

@@ -427,8 +427,14 @@ def environment(world: World, env: Environment, urls: Urls) -> Json:
     """An ``environment`` object with its protection rules."""
     rules: list[Json] = []
     if env.wait_timer:
-        rules.append({"id": env.wait_timer_rule_id, "node_id": node_id("GA", env.wait_timer_rule_id),
-                      "type": "wait_timer", "wait_timer": env.wait_timer})
+        rules.append(
+            {
+                "id": env.wait_timer_rule_id,
+                "node_id": node_id("GA", env.wait_timer_rule_id),
+                "type": "wait_timer",
+                "wait_timer": env.wait_timer,
+            }
+        )
     if env.reviewers:
         rules.append(
             {
@@ -440,8 +446,13 @@ def environment(world: World, env: Environment, urls: Urls) -> Json:
             }
         )
     if env.protected_branches_only:
-        rules.append({"id": env.branch_rule_id, "node_id": node_id("GA", env.branch_rule_id),
-                      "type": "branch_policy"})
+        rules.append(
+            {
+                "id": env.branch_rule_id,
+                "node_id": node_id("GA", env.branch_rule_id),
+                "type": "branch_policy",
+            }
+        )
     return {
         **environment_ref(world, env, urls, dates=True),
         "can_admins_bypass": env.can_admins_bypass,
@@ -454,9 +465,7 @@ def environment(world: World, env: Environment, urls: Urls) -> Json:
     }
 
 
-def pending_deployment(
-    world: World, run: Run, job: Job, urls: Urls, user: User | None
-) -> Json:
+def pending_deployment(world: World, run: Run, job: Job, urls: Urls, user: User | None) -> Json:
     """A ``pending-deployment`` entry for a job waiting at its environment."""
     env = world.environments[job.spec.environment or ""]
     can = user is not None and world.refusal(run, env, user.login) is None

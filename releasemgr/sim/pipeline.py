@@ -62,8 +62,12 @@ def _specs() -> tuple[JobSpec, ...]:
             JobSpec(
                 f"build-{p}",
                 (),
-                _steps("Set up Python 3.11", "Install dependencies", "Build with PyInstaller",
-                       "Upload build artifact"),
+                _steps(
+                    "Set up Python 3.11",
+                    "Install dependencies",
+                    "Build with PyInstaller",
+                    "Upload build artifact",
+                ),
                 420 if p == "windows" else 360,
                 platform=p,
                 uploads="build",
@@ -137,8 +141,12 @@ def _specs() -> tuple[JobSpec, ...]:
             JobSpec(
                 f"deploy-production-{p}",
                 ("production-signoff",),
-                _steps("Check approvals and canary health", "Download release",
-                       "Write channel files", "Upload production release"),
+                _steps(
+                    "Check approvals and canary health",
+                    "Download release",
+                    "Write channel files",
+                    "Upload production release",
+                ),
                 60,
                 platform=p,
                 environment=f"production-{p}",

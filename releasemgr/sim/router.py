@@ -188,8 +188,9 @@ def page_args(req: Request) -> tuple[int, int]:
         per_page = int(req.q("per_page") or 30)
         page = int(req.q("page") or 1)
     except ValueError:
-        raise HttpError(422, "Invalid request.\n\nper_page and page must be integers.",
-                        req.doc) from None
+        raise HttpError(
+            422, "Invalid request.\n\nper_page and page must be integers.", req.doc
+        ) from None
     return max(1, page), min(max(1, per_page), 100)
 
 

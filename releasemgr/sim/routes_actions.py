@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from releasemgr.sim import payloads
 from releasemgr.sim.clock import parse_iso
 from releasemgr.sim.entities import Job, Run
@@ -56,19 +54,26 @@ def get_workflow(req: Request) -> Response:
     return Response(data=payloads.workflow(req.backend.world, _workflow(req), req.backend.urls))
 
 
-@API.route("POST", f"{R}/workflows/{{workflow_id}}/dispatches",
-           doc=f"{D}/workflows#create-a-workflow-dispatch-event")
+@API.route(
+    "POST",
+    f"{R}/workflows/{{workflow_id}}/dispatches",
+    doc=f"{D}/workflows#create-a-workflow-dispatch-event",
+)
 def dispatch(req: Request) -> Response:
     """``workflow_dispatch``: 204, or 200 with the run when ``return_run_details`` is true."""
     wf = _workflow(req)
     _need_write(req)
     body = req.json()
     if not isinstance(body, dict) or not isinstance(body.get("ref"), str) or not body["ref"]:
-        raise HttpError(422, "Invalid request.\n\n\"ref\" wasn't supplied.", req.doc)
+        raise HttpError(422, 'Invalid request.\n\n"ref" wasn\'t supplied.', req.doc)
     inputs = body.get("inputs") or {}
     if not isinstance(inputs, dict):
-        raise HttpError(422, "Invalid request.\n\nFor 'properties/inputs', "
-                        f"{body.get('inputs')!r} is not an object.", req.doc)
+        raise HttpError(
+            422,
+            "Invalid request.\n\nFor 'properties/inputs', "
+            f"{body.get('inputs')!r} is not an object.",
+            req.doc,
+        )
     assert req.user is not None
     try:
         run = req.backend.world.dispatch(wf, body["ref"], inputs, req.user.login)
@@ -76,44 +81,46 @@ def dispatch(req: Request) -> Response:
         raise _world_error(req, exc) from None
     if body.get("return_run_details") is True:
         world, urls = req.backend.world, req.backend.urls
-        return Response(200, {
-            "workflow_run_id": run.id,
-            "run_url": payloads.run_url(world, run.id, urls),
-            "html_url": f"{urls.web}/{world.repo.full_name}/actions/runs/{run.id}",
-        })
+        return Response(
+            200,
+            {
+                "workflow_run_id": run.id,
+                "run_url": payloads.run_url(world, run.id, urls),
+                "html_url": f"{urls.web}/{world.repo.full_name}/actions/runs/{run.id}",
+            },
+        )
     return Response(204)
 
 
 # ---- runs ------------------------------------------------------------------------------------
 
 
-def _created_filter(text: str) -> Callable[[float], bool]:
-    """GitHub's ``created`` search syntax: ``D``, ``>=D``, ``<D``, ``D1..D2``."""
+def _created_range(text: str) -> tuple[float, float]:
+    """GitHub's ``created`` syntax (``D``, ``>=D``, ``<D``, ``D1..D2``) as ``[low, high)``."""
+    inf = float("inf")
+
+    def first(v: str) -> float:
+        return parse_iso(v)
+
+    def after(v: str) -> float:  # the first instant after a date (whole day) or a time
+        return parse_iso(v) + (86_400 if len(v.strip()) == 10 else 1)
+
     value = text.strip()
-    try:
-        if ".." in value:
-            lo, _, hi = value.partition("..")
-            low = parse_iso(lo) if lo and lo != "*" else float("-inf")
-            high = (parse_iso(hi) + (86_400 if len(hi) == 10 else 0)) if hi and hi != "*" else (
-                float("inf"))
-            return lambda t: low <= t < high if len(hi) == 10 else low <= t <= high
-        for op in (">=", "<=", ">", "<"):
-            if value.startswith(op):
-                ts = parse_iso(value[len(op):])
-                if op in ("<=", ">") and len(value) - len(op) == 10:
-                    ts += 86_400  # a date means the whole day
-                    op = {"<=": "<", ">": ">="}[op]
-                return {
-                    ">=": lambda t: t >= ts,
-                    "<=": lambda t: t <= ts,
-                    ">": lambda t: t > ts,
-                    "<": lambda t: t < ts,
-                }[op]
-        day = parse_iso(value)
-        end = day + 86_400 if len(value) == 10 else day + 1
-        return lambda t: day <= t < end
-    except ValueError:
-        return lambda t: False
+    if ".." in value:
+        lo, _, hi = value.partition("..")
+        return (
+            first(lo) if lo not in ("", "*") else -inf,
+            after(hi) if hi not in ("", "*") else inf,
+        )
+    for op, bounds in (
+        (">=", lambda v: (first(v), inf)),
+        ("<=", lambda v: (-inf, after(v))),
+        (">", lambda v: (after(v), inf)),
+        ("<", lambda v: (-inf, first(v))),
+    ):
+        if value.startswith(op):
+            return bounds(value[len(op) :])
+    return first(value), after(value)
 
 
 def _filtered_runs(req: Request, workflow_id: int | None) -> list[Run]:
@@ -135,8 +142,13 @@ def _filtered_runs(req: Request, workflow_id: int | None) -> list[Run]:
         else:
             runs = [r for r in runs if r.attempt.conclusion == status]
     if created:
-        keep = _created_filter(created)
-        runs = [r for r in runs if keep(r.created_at)]
+        try:
+            low, high = _created_range(created)
+        except ValueError:
+            raise HttpError(
+                422, f"Invalid request.\n\n{created!r} is not a valid date range.", req.doc
+            ) from None
+        runs = [r for r in runs if low <= r.created_at < high]
     runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
     return runs
 
@@ -154,8 +166,11 @@ def list_runs(req: Request) -> Response:
     return _runs_page(req, _filtered_runs(req, None))
 
 
-@API.route("GET", f"{R}/workflows/{{workflow_id}}/runs",
-           doc=f"{D}/workflow-runs#list-workflow-runs-for-a-workflow")
+@API.route(
+    "GET",
+    f"{R}/workflows/{{workflow_id}}/runs",
+    doc=f"{D}/workflow-runs#list-workflow-runs-for-a-workflow",
+)
 def list_workflow_runs(req: Request) -> Response:
     """Runs of one workflow, newest first, filtered."""
     return _runs_page(req, _filtered_runs(req, _workflow(req).id))
@@ -174,8 +189,11 @@ def _attempt_number(req: Request, run: Run) -> int:
     return number
 
 
-@API.route("GET", f"{R}/runs/{{run_id:int}}/attempts/{{attempt:int}}",
-           doc=f"{D}/workflow-runs#get-a-workflow-run-attempt")
+@API.route(
+    "GET",
+    f"{R}/runs/{{run_id:int}}/attempts/{{attempt:int}}",
+    doc=f"{D}/workflow-runs#get-a-workflow-run-attempt",
+)
 def get_attempt(req: Request) -> Response:
     """One attempt of a run."""
     run = _run(req)
@@ -191,8 +209,9 @@ def _jobs_page(req: Request, run: Run, jobs: list[Job]) -> Response:
     return Response(data={"total_count": len(jobs), "jobs": data}, headers=link)
 
 
-@API.route("GET", f"{R}/runs/{{run_id:int}}/jobs",
-           doc=f"{D}/workflow-jobs#list-jobs-for-a-workflow-run")
+@API.route(
+    "GET", f"{R}/runs/{{run_id:int}}/jobs", doc=f"{D}/workflow-jobs#list-jobs-for-a-workflow-run"
+)
 def list_jobs(req: Request) -> Response:
     """Jobs of the latest attempt (``filter=latest``) or of every attempt (``filter=all``)."""
     run = _run(req)
@@ -206,8 +225,11 @@ def list_jobs(req: Request) -> Response:
     return _jobs_page(req, run, jobs)
 
 
-@API.route("GET", f"{R}/runs/{{run_id:int}}/attempts/{{attempt:int}}/jobs",
-           doc=f"{D}/workflow-jobs#list-jobs-for-a-workflow-run-attempt")
+@API.route(
+    "GET",
+    f"{R}/runs/{{run_id:int}}/attempts/{{attempt:int}}/jobs",
+    doc=f"{D}/workflow-jobs#list-jobs-for-a-workflow-run-attempt",
+)
 def list_attempt_jobs(req: Request) -> Response:
     """Jobs of one attempt."""
     run = _run(req)
@@ -230,18 +252,22 @@ def get_job(req: Request) -> Response:
     return Response(data=payloads.job_payload(world, run, job, req.backend.urls, world.clock.now()))
 
 
-@API.route("GET", f"{R}/jobs/{{job_id:int}}/logs",
-           doc=f"{D}/workflow-jobs#download-job-logs-for-a-workflow-run")
+@API.route(
+    "GET",
+    f"{R}/jobs/{{job_id:int}}/logs",
+    doc=f"{D}/workflow-jobs#download-job-logs-for-a-workflow-run",
+)
 def job_logs(req: Request) -> Response:
     """302 to a signed plain-text log on the blob origin."""
-    run, job = _job(req)
+    _run_of_job, job = _job(req)
     if job.status != "completed":
         raise HttpError(404, "Not Found", req.doc)
     return _redirect(req, f"/logs/jobs/{job.id}.txt")
 
 
-@API.route("GET", f"{R}/runs/{{run_id:int}}/logs",
-           doc=f"{D}/workflow-runs#download-workflow-run-logs")
+@API.route(
+    "GET", f"{R}/runs/{{run_id:int}}/logs", doc=f"{D}/workflow-runs#download-workflow-run-logs"
+)
 def run_logs(req: Request) -> Response:
     """302 to a signed zip of the latest attempt's job logs on the blob origin."""
     run = _run(req)
@@ -251,8 +277,11 @@ def run_logs(req: Request) -> Response:
 
 
 def _redirect(req: Request, blob_path: str) -> Response:
-    return Response(302, content_type="text/html;charset=utf-8",
-                    headers={"Location": req.backend.sign(blob_path)})
+    return Response(
+        302,
+        content_type="text/html;charset=utf-8",
+        headers={"Location": req.backend.sign(blob_path)},
+    )
 
 
 # ---- changing runs ---------------------------------------------------------------------------
@@ -264,8 +293,11 @@ def rerun(req: Request) -> Response:
     return _rerun(req, only_failed=False)
 
 
-@API.route("POST", f"{R}/runs/{{run_id:int}}/rerun-failed-jobs",
-           doc=f"{D}/workflow-runs#re-run-failed-jobs-from-a-workflow-run")
+@API.route(
+    "POST",
+    f"{R}/runs/{{run_id:int}}/rerun-failed-jobs",
+    doc=f"{D}/workflow-runs#re-run-failed-jobs-from-a-workflow-run",
+)
 def rerun_failed(req: Request) -> Response:
     """Re-run the failed jobs and their dependents."""
     return _rerun(req, only_failed=True)
@@ -282,8 +314,11 @@ def _rerun(req: Request, *, only_failed: bool) -> Response:
     return Response(201, {})
 
 
-@API.route("POST", f"{R}/jobs/{{job_id:int}}/rerun",
-           doc=f"{D}/workflow-jobs#re-run-a-job-from-a-workflow-run")
+@API.route(
+    "POST",
+    f"{R}/jobs/{{job_id:int}}/rerun",
+    doc=f"{D}/workflow-jobs#re-run-a-job-from-a-workflow-run",
+)
 def rerun_job(req: Request) -> Response:
     """Re-run one job of the latest attempt and the jobs that need it."""
     run, job = _job(req)
@@ -298,14 +333,19 @@ def rerun_job(req: Request) -> Response:
     return Response(201, {})
 
 
-@API.route("POST", f"{R}/runs/{{run_id:int}}/cancel", doc=f"{D}/workflow-runs#cancel-a-workflow-run")
+@API.route(
+    "POST", f"{R}/runs/{{run_id:int}}/cancel", doc=f"{D}/workflow-runs#cancel-a-workflow-run"
+)
 def cancel(req: Request) -> Response:
     """Cancel: 202, or 409 when the run is already finished."""
     return _cancel(req, force=False)
 
 
-@API.route("POST", f"{R}/runs/{{run_id:int}}/force-cancel",
-           doc=f"{D}/workflow-runs#force-cancel-a-workflow-run")
+@API.route(
+    "POST",
+    f"{R}/runs/{{run_id:int}}/force-cancel",
+    doc=f"{D}/workflow-runs#force-cancel-a-workflow-run",
+)
 def force_cancel(req: Request) -> Response:
     """Force-cancel: like cancel, ignoring ``always()`` conditions."""
     return _cancel(req, force=True)

@@ -57,8 +57,9 @@ def get_artifact(req: Request) -> Response:
     return Response(data=payloads.artifact(world, art, req.backend.urls, world.clock.now()))
 
 
-@API.route("GET", f"{R}/artifacts/{{artifact_id:int}}/{{archive_format}}",
-           doc=f"{D}#download-an-artifact")
+@API.route(
+    "GET", f"{R}/artifacts/{{artifact_id:int}}/{{archive_format}}", doc=f"{D}#download-an-artifact"
+)
 def download_artifact(req: Request) -> Response:
     """302 to a signed blob URL valid for 60 seconds; 410 once the artifact has expired."""
     art = _artifact(req)
@@ -69,8 +70,11 @@ def download_artifact(req: Request) -> Response:
     if art.expires_at <= req.backend.world.clock.now():
         raise HttpError(410, "Artifact has expired", req.doc)
     req.backend.store.ensure(art)
-    return Response(302, content_type="text/html;charset=utf-8",
-                    headers={"Location": req.backend.sign(f"/artifacts/{art.id}.zip")})
+    return Response(
+        302,
+        content_type="text/html;charset=utf-8",
+        headers={"Location": req.backend.sign(f"/artifacts/{art.id}.zip")},
+    )
 
 
 @API.route("DELETE", f"{R}/artifacts/{{artifact_id:int}}", doc=f"{D}#delete-an-artifact")

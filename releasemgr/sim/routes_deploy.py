@@ -18,8 +18,11 @@ def _invalid(req: Request, detail: str) -> HttpError:
     return HttpError(422, f"Invalid request.\n\n{detail}", req.doc)
 
 
-@API.route("GET", f"{RUN}/pending_deployments",
-           doc=f"{D}/actions/workflow-runs#get-pending-deployments-for-a-workflow-run")
+@API.route(
+    "GET",
+    f"{RUN}/pending_deployments",
+    doc=f"{D}/actions/workflow-runs#get-pending-deployments-for-a-workflow-run",
+)
 def get_pending(req: Request) -> Response:
     """Environments this run waits on, with reviewers and whether the caller may approve."""
     world = req.backend.world
@@ -33,8 +36,11 @@ def get_pending(req: Request) -> Response:
     return Response(data=data)
 
 
-@API.route("POST", f"{RUN}/pending_deployments",
-           doc=f"{D}/actions/workflow-runs#review-pending-deployments-for-a-workflow-run")
+@API.route(
+    "POST",
+    f"{RUN}/pending_deployments",
+    doc=f"{D}/actions/workflow-runs#review-pending-deployments-for-a-workflow-run",
+)
 def review_pending(req: Request) -> Response:
     """Approve or reject waiting environments (all listed, or none); the deployments."""
     world = req.backend.world
@@ -53,25 +59,32 @@ def review_pending(req: Request) -> Response:
         or not ids
         or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
     ):
-        raise _invalid(req, "For 'properties/environment_ids', it must be a non-empty array "
-                       "of integers.")
+        raise _invalid(
+            req, "For 'properties/environment_ids', it must be a non-empty array of integers."
+        )
     if body["state"] not in ("approved", "rejected"):
-        raise _invalid(req, f"For 'properties/state', {body['state']!r} is not one of "
-                       "['approved', 'rejected'].")
+        raise _invalid(
+            req,
+            f"For 'properties/state', {body['state']!r} is not one of ['approved', 'rejected'].",
+        )
     if not isinstance(body["comment"], str):
         raise _invalid(req, "For 'properties/comment', it must be a string.")
     if req.user is None:
         raise HttpError(401, "Requires authentication", req.doc)
     try:
-        deployments = world.review(run, list(dict.fromkeys(ids)), body["state"], body["comment"],
-                                   req.user.login)
+        deployments = world.review(
+            run, list(dict.fromkeys(ids)), body["state"], body["comment"], req.user.login
+        )
     except WorldError as exc:
         raise HttpError(exc.status, exc.message, req.doc) from None
     return Response(data=[payloads.deployment(world, d, req.backend.urls) for d in deployments])
 
 
-@API.route("GET", f"{RUN}/approvals",
-           doc=f"{D}/actions/workflow-runs#get-the-review-history-for-a-workflow-run")
+@API.route(
+    "GET",
+    f"{RUN}/approvals",
+    doc=f"{D}/actions/workflow-runs#get-the-review-history-for-a-workflow-run",
+)
 def approvals(req: Request) -> Response:
     """Every review of the run's environments, oldest first."""
     world = req.backend.world
@@ -95,7 +108,9 @@ def list_environments(req: Request) -> Response:
     return Response(data={"total_count": len(envs), "environments": data}, headers=link)
 
 
-@API.route("GET", f"{R}/environments/{{name}}", doc=f"{D}/deployments/environments#get-an-environment")
+@API.route(
+    "GET", f"{R}/environments/{{name}}", doc=f"{D}/deployments/environments#get-an-environment"
+)
 def get_environment(req: Request) -> Response:
     """One environment with its protection rules."""
     world = req.backend.world
@@ -105,9 +120,11 @@ def get_environment(req: Request) -> Response:
     return Response(data=payloads.environment(world, env, req.backend.urls))
 
 
-@API.route("GET", f"{R}/environments/{{name}}/deployment_protection_rules",
-           doc=f"{D}/deployments/protection-rules#get-all-deployment-protection-rules-for-an-"
-           "environment")
+@API.route(
+    "GET",
+    f"{R}/environments/{{name}}/deployment_protection_rules",
+    doc=f"{D}/deployments/protection-rules#get-all-deployment-protection-rules-for-an-environment",
+)
 def protection_rules(req: Request) -> Response:
     """Custom protection rules (GitHub Apps): none in the simulated organisation."""
     if req.params["name"] not in req.backend.world.environments:
@@ -115,8 +132,11 @@ def protection_rules(req: Request) -> Response:
     return Response(data={"total_count": 0, "custom_deployment_protection_rules": []})
 
 
-@API.route("PUT", f"{R}/environments/{{name}}",
-           doc=f"{D}/deployments/environments#create-or-update-an-environment")
+@API.route(
+    "PUT",
+    f"{R}/environments/{{name}}",
+    doc=f"{D}/deployments/environments#create-or-update-an-environment",
+)
 def put_environment(req: Request) -> Response:
     """Create or update an environment: reviewers, ``prevent_self_review``, wait timer."""
     world = req.backend.world
@@ -135,8 +155,9 @@ def put_environment(req: Request) -> Response:
     logins = list(env.reviewers) if env else []
     if "reviewers" in body:
         logins = _reviewer_logins(req, body["reviewers"])
-    env = world.add_environment(req.params["name"], logins, prevent_self_review=prevent,
-                                wait_timer=wait)
+    env = world.add_environment(
+        req.params["name"], logins, prevent_self_review=prevent, wait_timer=wait
+    )
     policy = body.get("deployment_branch_policy")
     if isinstance(policy, dict):
         env.protected_branches_only = bool(policy.get("protected_branches"))
@@ -156,8 +177,9 @@ def _reviewer_logins(req: Request, value: Any) -> list[str]:
         if not isinstance(item, dict) or item.get("type") not in ("User", "Team"):
             raise _invalid(req, "For 'items', each reviewer needs a type of User or Team.")
         if item["type"] == "Team" or item.get("id") not in by_id:
-            raise HttpError(422, f"Reviewer {item.get('type')} {item.get('id')} was not found",
-                            req.doc)
+            raise HttpError(
+                422, f"Reviewer {item.get('type')} {item.get('id')} was not found", req.doc
+            )
         logins.append(by_id[item["id"]])
     return list(dict.fromkeys(logins))
 
@@ -176,8 +198,9 @@ def list_deployments(req: Request) -> Response:
             deps = [d for d in deps if getattr(d, key) == value]
     deps.sort(key=lambda d: (d.created_at, d.id), reverse=True)
     page, link = paginate(req, deps)
-    return Response(data=[payloads.deployment(world, d, req.backend.urls) for d in page],
-                    headers=link)
+    return Response(
+        data=[payloads.deployment(world, d, req.backend.urls) for d in page], headers=link
+    )
 
 
 def _deployment(req: Request) -> Deployment:
@@ -187,34 +210,44 @@ def _deployment(req: Request) -> Deployment:
     return dep
 
 
-@API.route("GET", f"{R}/deployments/{{deployment_id:int}}",
-           doc=f"{D}/deployments/deployments#get-a-deployment")
+@API.route(
+    "GET",
+    f"{R}/deployments/{{deployment_id:int}}",
+    doc=f"{D}/deployments/deployments#get-a-deployment",
+)
 def get_deployment(req: Request) -> Response:
     """One deployment."""
-    return Response(data=payloads.deployment(req.backend.world, _deployment(req),
-                                             req.backend.urls))
+    return Response(data=payloads.deployment(req.backend.world, _deployment(req), req.backend.urls))
 
 
-@API.route("GET", f"{R}/deployments/{{deployment_id:int}}/statuses",
-           doc=f"{D}/deployments/statuses#list-deployment-statuses")
+@API.route(
+    "GET",
+    f"{R}/deployments/{{deployment_id:int}}/statuses",
+    doc=f"{D}/deployments/statuses#list-deployment-statuses",
+)
 def list_statuses(req: Request) -> Response:
     """A deployment's statuses, newest first."""
     dep = _deployment(req)
     items = list(reversed(dep.statuses))
     page, link = paginate(req, items)
     world, urls = req.backend.world, req.backend.urls
-    return Response(data=[payloads.deployment_status(world, dep, s, urls) for s in page],
-                    headers=link)
+    return Response(
+        data=[payloads.deployment_status(world, dep, s, urls) for s in page], headers=link
+    )
 
 
-@API.route("GET", f"{R}/deployments/{{deployment_id:int}}/statuses/{{status_id:int}}",
-           doc=f"{D}/deployments/statuses#get-a-deployment-status")
+@API.route(
+    "GET",
+    f"{R}/deployments/{{deployment_id:int}}/statuses/{{status_id:int}}",
+    doc=f"{D}/deployments/statuses#get-a-deployment-status",
+)
 def get_status(req: Request) -> Response:
     """One deployment status."""
     dep = _deployment(req)
     wanted = req.int_param("status_id")
     for st in dep.statuses:
         if st.id == wanted:
-            return Response(data=payloads.deployment_status(req.backend.world, dep, st,
-                                                            req.backend.urls))
+            return Response(
+                data=payloads.deployment_status(req.backend.world, dep, st, req.backend.urls)
+            )
     raise HttpError(404, "Not Found", req.doc)

@@ -23,15 +23,27 @@ def get_user_by_login(req: Request) -> Response:
     if user is None:
         raise HttpError(404, "Not Found", req.doc)
     data = payloads.private_user(user, req.backend.urls, req.backend.world.repo.created_at)
-    for key in ("private_gists", "total_private_repos", "owned_private_repos", "disk_usage",
-                "collaborators", "two_factor_authentication", "plan", "notification_email"):
+    for key in (
+        "private_gists",
+        "total_private_repos",
+        "owned_private_repos",
+        "disk_usage",
+        "collaborators",
+        "two_factor_authentication",
+        "plan",
+        "notification_email",
+    ):
         data.pop(key, None)
     data["user_view_type"] = "public"
     return Response(data=data)
 
 
-@API.route("GET", "/rate_limit", doc=f"{D}/rate-limit/rate-limit#get-rate-limit-status-for-"
-           "the-authenticated-user", costs=False)
+@API.route(
+    "GET",
+    "/rate_limit",
+    doc=f"{D}/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
+    costs=False,
+)
 def rate_limit(req: Request) -> Response:
     """The caller's remaining allowance (this request costs nothing)."""
     key = f"user:{req.user.login}" if req.user else f"ip:{req.client}"
@@ -41,8 +53,12 @@ def rate_limit(req: Request) -> Response:
     def fixed(limit: int) -> dict[str, int]:
         return {"limit": limit, "used": 0, "remaining": limit, "reset": reset}
 
-    core_data = {"limit": core.limit, "used": core.used, "remaining": core.remaining,
-                 "reset": core.reset}
+    core_data = {
+        "limit": core.limit,
+        "used": core.used,
+        "remaining": core.remaining,
+        "reset": core.reset,
+    }
     resources = {
         "core": core_data,
         "search": fixed(30),

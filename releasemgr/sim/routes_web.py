@@ -16,8 +16,9 @@ def _answer(req: Request, data: dict[str, Any], status: int = 200) -> Response:
     if "json" in (req.headers.get("Accept") or "").lower():
         return Response(status, data)
     text = urlencode({k: str(v) for k, v in data.items()})
-    return Response(status, raw=text.encode(),
-                    content_type="application/x-www-form-urlencoded; charset=utf-8")
+    return Response(
+        status, raw=text.encode(), content_type="application/x-www-form-urlencoded; charset=utf-8"
+    )
 
 
 @WEB.route("POST", "/login/device/code", doc=f"{DOC}#device-flow")
@@ -26,16 +27,20 @@ def device_code(req: Request) -> Response:
     form = req.form()
     client_id = form.get("client_id", "").strip()
     if not client_id:
-        return _answer(req, {"error": "unauthorized_client",
-                             "error_description": "client_id is required"}, 400)
+        return _answer(
+            req, {"error": "unauthorized_client", "error_description": "client_id is required"}, 400
+        )
     code = req.backend.device.start(client_id, form.get("scope", ""))
-    return _answer(req, {
-        "device_code": code.device_code,
-        "user_code": code.user_code,
-        "verification_uri": f"{req.backend.urls.web}/login/device",
-        "expires_in": int(code.expires_at - req.backend.world.clock.wall()),
-        "interval": code.interval,
-    })
+    return _answer(
+        req,
+        {
+            "device_code": code.device_code,
+            "user_code": code.user_code,
+            "verification_uri": f"{req.backend.urls.web}/login/device",
+            "expires_in": int(code.expires_at - req.backend.world.clock.wall()),
+            "interval": code.interval,
+        },
+    )
 
 
 @WEB.route("POST", "/login/oauth/access_token", doc=f"{DOC}#device-flow")
@@ -89,8 +94,11 @@ def device_submit(req: Request) -> Response:
         note = "The request was cancelled." if ok else "That code is not valid."
     else:
         ok = login in req.backend.world.accounts and device.authorize(code, login)
-        note = f"Authorized as {login}. You can return to your device." if ok else (
-            "That code is not valid or has expired.")
+        note = (
+            f"Authorized as {login}. You can return to your device."
+            if ok
+            else ("That code is not valid or has expired.")
+        )
     return _page(req, f"<p>{html.escape(note)}</p>")
 
 

@@ -68,8 +68,9 @@ def base_world(seed: int, clock: Clock) -> World:
     """The repository, people, environments and workflows, with no runs yet."""
     rng = random.Random(f"tokens:{seed}")
     now = clock.now()
-    repo = RepoInfo(id=812_345_678, owner=OWNER, owner_id=71_234_567, name=REPO,
-                    created_at=now - 400 * DAY)
+    repo = RepoInfo(
+        id=812_345_678, owner=OWNER, owner_id=71_234_567, name=REPO, created_at=now - 400 * DAY
+    )
     world = World(seed=seed, clock=clock, repo=repo, app=APP)
     world.add_user(OWNER, "organization", "MassUGC", "")
     for login, role, name in PEOPLE:
@@ -84,18 +85,35 @@ def base_world(seed: int, clock: Clock) -> World:
     }
     for name in ENVIRONMENTS:
         people = reviewers.get(name, [RELEASE_MANAGER, APPROVER])
-        world.add_environment(name, people, prevent_self_review=name in PRODUCTION_ENVIRONMENTS,
-                              at=created)
-    world.add_workflow(Workflow(
-        id=98_765_432, name=WORKFLOW_NAME, path=f".github/workflows/{WORKFLOW_FILE}",
-        created_at=created, updated_at=created + 10 * DAY,
-        inputs={ROLLBACK_INPUT: {"required": False, "type": "string",
-                                 "description": "Run id whose production release to restore"}},
-    ))
-    world.add_workflow(Workflow(
-        id=98_765_433, name="Lint", path=".github/workflows/lint.yml",
-        created_at=created, updated_at=created, dispatchable=False,
-    ))
+        world.add_environment(
+            name, people, prevent_self_review=name in PRODUCTION_ENVIRONMENTS, at=created
+        )
+    world.add_workflow(
+        Workflow(
+            id=98_765_432,
+            name=WORKFLOW_NAME,
+            path=f".github/workflows/{WORKFLOW_FILE}",
+            created_at=created,
+            updated_at=created + 10 * DAY,
+            inputs={
+                ROLLBACK_INPUT: {
+                    "required": False,
+                    "type": "string",
+                    "description": "Run id whose production release to restore",
+                }
+            },
+        )
+    )
+    world.add_workflow(
+        Workflow(
+            id=98_765_433,
+            name="Lint",
+            path=".github/workflows/lint.yml",
+            created_at=created,
+            updated_at=created,
+            dispatchable=False,
+        )
+    )
     world.versions["main"] = "1.8.0"
     world.versions["develop"] = "1.9.0"
     return world
@@ -119,8 +137,15 @@ class _Script:
             return None
         return max(j.waiting_since or 0.0 for j in jobs)
 
-    def review(self, run: Run, envs: tuple[str, ...], login: str, state: str = "approved",
-               comment: str = "", delay: float = 600.0) -> bool:
+    def review(
+        self,
+        run: Run,
+        envs: tuple[str, ...],
+        login: str,
+        state: str = "approved",
+        comment: str = "",
+        delay: float = 600.0,
+    ) -> bool:
         since = self.waiting(run, envs)
         if since is None or since + delay > self.now:
             return False
@@ -133,11 +158,21 @@ class _Script:
         canary = ("canary-windows", "canary-macos")
         if not self.review(run, canary, signer, comment="Canary go", delay=rng.uniform(600, 5400)):
             return
-        if not self.review(run, (SIGNOFF_ENVIRONMENT,), signer, comment="Canary healthy",
-                           delay=rng.uniform(1800, 4 * HOUR)):
+        if not self.review(
+            run,
+            (SIGNOFF_ENVIRONMENT,),
+            signer,
+            comment="Canary healthy",
+            delay=rng.uniform(1800, 4 * HOUR),
+        ):
             return
-        self.review(run, PRODUCTION_ENVIRONMENTS, second, comment="Second approval",
-                    delay=rng.uniform(600, 2 * HOUR))
+        self.review(
+            run,
+            PRODUCTION_ENVIRONMENTS,
+            second,
+            comment="Second approval",
+            delay=rng.uniform(600, 2 * HOUR),
+        )
 
 
 def build_basic(seed: int, clock: Clock) -> World:
@@ -147,8 +182,12 @@ def build_basic(seed: int, clock: Clock) -> World:
     rng = random.Random(f"basic:{seed}")
     first = world.push("main", title=MESSAGES[0], at=script.now - 2 * DAY)
     script.to_production(first, RELEASE_MANAGER, APPROVER, rng)
-    second = world.push("main", title=MESSAGES[1], at=script.now - DAY,
-                        fail={"test-macos": "test_render_long_video: audio drift 41 ms > 40 ms"})
+    second = world.push(
+        "main",
+        title=MESSAGES[1],
+        at=script.now - DAY,
+        fail={"test-macos": "test_render_long_video: audio drift 41 ms > 40 ms"},
+    )
     script.settle(second)
     return world
 
@@ -166,26 +205,39 @@ def build_demo(seed: int, clock: Clock) -> World:
     pairs = ((RELEASE_MANAGER, APPROVER), (APPROVER, RELEASE_MANAGER))
 
     def released(at: float, i: int) -> None:
-        run = world.push("main", title=MESSAGES[i % len(MESSAGES)], at=at,
-                         actor=rng.choice(DEVELOPERS)[0])
+        run = world.push(
+            "main", title=MESSAGES[i % len(MESSAGES)], at=at, actor=rng.choice(DEVELOPERS)[0]
+        )
         signer, second = pairs[i % 2]
         script.to_production(run, signer, second, rng)
         if run.attempt.conclusion == "success":
             production_runs.append(run)
 
     def develop(at: float, i: int) -> None:
-        run = world.push("develop", title=MESSAGES[(i * 7) % len(MESSAGES)], at=at,
-                         actor=rng.choice(DEVELOPERS)[0])
+        run = world.push(
+            "develop",
+            title=MESSAGES[(i * 7) % len(MESSAGES)],
+            at=at,
+            actor=rng.choice(DEVELOPERS)[0],
+        )
         script.settle(run)
 
     def macos_test_failure(at: float, i: int) -> None:
-        run = world.push("main", title=MESSAGES[i % len(MESSAGES)], at=at,
-                         fail={"test-macos": "test_caption_fonts: missing glyph fallback on macOS"})
+        run = world.push(
+            "main",
+            title=MESSAGES[i % len(MESSAGES)],
+            at=at,
+            fail={"test-macos": "test_caption_fonts: missing glyph fallback on macOS"},
+        )
         script.settle(run)
 
     def flaky_then_rerun(at: float, i: int) -> None:
-        run = world.push("main", title=MESSAGES[i % len(MESSAGES)], at=at,
-                         fail={"test-windows": "test_upload_resume: timed out after 120 s"})
+        run = world.push(
+            "main",
+            title=MESSAGES[i % len(MESSAGES)],
+            at=at,
+            fail={"test-windows": "test_upload_resume: timed out after 120 s"},
+        )
         script.settle(run)
         done = run.attempt.completed_at
         if done and done + HOUR < now:
@@ -196,18 +248,30 @@ def build_demo(seed: int, clock: Clock) -> World:
 
     def rejected_canary(at: float, i: int) -> None:
         run = world.push("main", title=MESSAGES[i % len(MESSAGES)], at=at)
-        script.review(run, ("canary-windows", "canary-macos"), QA, "rejected",
-                      "Startup takes 40 s on the canary machines; not shipping this", 1800)
+        script.review(
+            run,
+            ("canary-windows", "canary-macos"),
+            QA,
+            "rejected",
+            "Startup takes 40 s on the canary machines; not shipping this",
+            1800,
+        )
 
     def failed_monitor(at: float, i: int) -> None:
-        run = world.push("main", title=MESSAGES[i % len(MESSAGES)], at=at,
-                         fail={"monitor": "canary integrity"})
-        script.review(run, ("canary-windows", "canary-macos"), RELEASE_MANAGER,
-                      comment="Canary go", delay=900)
+        run = world.push(
+            "main", title=MESSAGES[i % len(MESSAGES)], at=at, fail={"monitor": "canary integrity"}
+        )
+        script.review(
+            run, ("canary-windows", "canary-macos"), RELEASE_MANAGER, comment="Canary go", delay=900
+        )
 
     def windows_build_failure(at: float, i: int) -> None:
-        run = world.push("main", title=MESSAGES[i % len(MESSAGES)], at=at,
-                         fail={"build-windows": "PyInstaller: hidden import av.audio not found"})
+        run = world.push(
+            "main",
+            title=MESSAGES[i % len(MESSAGES)],
+            at=at,
+            fail={"build-windows": "PyInstaller: hidden import av.audio not found"},
+        )
         script.settle(run)
 
     def cancelled(at: float, i: int) -> None:
@@ -222,14 +286,26 @@ def build_demo(seed: int, clock: Clock) -> World:
             return
         target = production_runs[-2]
         run = world.rollback(target.id, RELEASE_MANAGER, at=at)
-        script.review(run, (SIGNOFF_ENVIRONMENT,), RELEASE_MANAGER,
-                      comment=f"Restore run {target.number}: crash reports spiking", delay=300)
-        script.review(run, PRODUCTION_ENVIRONMENTS, APPROVER, comment="Agreed, roll back",
-                      delay=600)
+        script.review(
+            run,
+            (SIGNOFF_ENVIRONMENT,),
+            RELEASE_MANAGER,
+            comment=f"Restore run {target.number}: crash reports spiking",
+            delay=300,
+        )
+        script.review(
+            run, PRODUCTION_ENVIRONMENTS, APPROVER, comment="Agreed, roll back", delay=600
+        )
 
     special: dict[int, Callable[[float, int], None]] = {
-        4: macos_test_failure, 7: rejected_canary, 11: flaky_then_rerun, 14: failed_monitor,
-        17: windows_build_failure, 20: cancelled, 22: rollback, 27: macos_test_failure,
+        4: macos_test_failure,
+        7: rejected_canary,
+        11: flaky_then_rerun,
+        14: failed_monitor,
+        17: windows_build_failure,
+        20: cancelled,
+        22: rollback,
+        27: macos_test_failure,
     }
     for i in range(len(times)):
         plans.append(special.get(i, develop if i % 5 == 3 else released))
@@ -237,19 +313,31 @@ def build_demo(seed: int, clock: Clock) -> World:
         plan(at, i)
 
     # Waiting for its second production approval: signed off by the release manager.
-    second = world.push("main", title="Speed up caption layout for long scripts",
-                        at=now - 9 * HOUR, actor=DEVELOPERS[0][0])
-    script.review(second, ("canary-windows", "canary-macos"), RELEASE_MANAGER,
-                  comment="Canary go", delay=1200)
-    script.review(second, (SIGNOFF_ENVIRONMENT,), RELEASE_MANAGER,
-                  comment="Canary healthy for 2 h", delay=2 * HOUR)
+    second = world.push(
+        "main",
+        title="Speed up caption layout for long scripts",
+        at=now - 9 * HOUR,
+        actor=DEVELOPERS[0][0],
+    )
+    script.review(
+        second, ("canary-windows", "canary-macos"), RELEASE_MANAGER, comment="Canary go", delay=1200
+    )
+    script.review(
+        second,
+        (SIGNOFF_ENVIRONMENT,),
+        RELEASE_MANAGER,
+        comment="Canary healthy for 2 h",
+        delay=2 * HOUR,
+    )
     # Waiting at both canary gates.
-    canary = world.push("main", title="Retry S3 uploads on 503", at=now - 2.5 * HOUR,
-                        actor=DEVELOPERS[1][0])
+    canary = world.push(
+        "main", title="Retry S3 uploads on 503", at=now - 2.5 * HOUR, actor=DEVELOPERS[1][0]
+    )
     script.settle(canary)
     # Still building.
-    building = world.push("develop", title="Experiment: GPU encoder on macOS",
-                          at=now - 4 * 60, actor=DEVELOPERS[0][0])
+    building = world.push(
+        "develop", title="Experiment: GPU encoder on macOS", at=now - 4 * 60, actor=DEVELOPERS[0][0]
+    )
     script.settle(building)
     return world
 

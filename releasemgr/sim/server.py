@@ -7,6 +7,7 @@ repository visibility (404), the primary rate limit (counted per user, headers o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import socket
@@ -21,7 +22,7 @@ from releasemgr.sim import routes_actions, routes_artifacts, routes_deploy, rout
 from releasemgr.sim.backend import Backend
 from releasemgr.sim.faults import Decision
 from releasemgr.sim.ratelimit import Bucket
-from releasemgr.sim.router import API, BLOB, WEB, HttpError, Request, Response, Router
+from releasemgr.sim.router import API, WEB, HttpError, Request, Response, Router
 
 # The route modules register themselves on import; keep the names referenced.
 ROUTE_MODULES = (routes_actions, routes_artifacts, routes_deploy, routes_misc, routes_web)
@@ -49,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: SimServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the simulator keeps its own request log."""
 
     def handle_one_request(self) -> None:
@@ -59,15 +60,15 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionResetError, BrokenPipeError, TimeoutError):
             self.close_connection = True
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         """Answer GET."""
         self._dispatch()
 
-    do_HEAD = do_GET  # noqa: N815
-    do_POST = do_GET  # noqa: N815
-    do_PUT = do_GET  # noqa: N815
-    do_PATCH = do_GET  # noqa: N815
-    do_DELETE = do_GET  # noqa: N815
+    do_HEAD = do_GET
+    do_POST = do_GET
+    do_PUT = do_GET
+    do_PATCH = do_GET
+    do_DELETE = do_GET
 
     # ---- common ----------------------------------------------------------------------------
 
@@ -98,10 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hang_up(self) -> None:
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def send_body(
         self, status: int, headers: dict[str, str], body: bytes, *, drop: bool = False
@@ -122,21 +121,40 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _serve_simple(
-        self, router: Router, path: str, query: dict[str, list[str]], body: bytes,
+        self,
+        router: Router,
+        path: str,
+        query: dict[str, list[str]],
+        body: bytes,
         decision: Decision,
     ) -> int:
         backend = self.server.backend
         found = router.match(self.command, path)
         if decision.status:
-            resp = Response(decision.status, raw=b"<html><body>Server Error</body></html>",
-                            content_type="text/html; charset=utf-8")
+            resp = Response(
+                decision.status,
+                raw=b"<html><body>Server Error</body></html>",
+                content_type="text/html; charset=utf-8",
+            )
         elif found is None:
-            resp = Response(404, raw=b"<html><body>Not Found</body></html>",
-                            content_type="text/html; charset=utf-8")
+            resp = Response(
+                404,
+                raw=b"<html><body>Not Found</body></html>",
+                content_type="text/html; charset=utf-8",
+            )
         else:
             route, params = found
-            req = Request(self.command, path, query, self.headers, body, backend, params,
-                          client=self.client_address[0], doc=route.doc)
+            req = Request(
+                self.command,
+                path,
+                query,
+                self.headers,
+                body,
+                backend,
+                params,
+                client=self.client_address[0],
+                doc=route.doc,
+            )
             try:
                 resp = route.handler(req)
             except HttpError as exc:
@@ -193,9 +211,15 @@ class _Handler(BaseHTTPRequestHandler):
 
         requested = self.headers.get("X-GitHub-Api-Version")
         if requested and requested not in API_VERSIONS:
-            return fail(HttpError(400, f"Unsupported 'X-GitHub-Api-Version' header: "
-                                  f"{requested}. Supported versions are: "
-                                  f"{', '.join(API_VERSIONS)}"), None)
+            return fail(
+                HttpError(
+                    400,
+                    f"Unsupported 'X-GitHub-Api-Version' header: "
+                    f"{requested}. Supported versions are: "
+                    f"{', '.join(API_VERSIONS)}",
+                ),
+                None,
+            )
         sent, token = self._token()
         user = backend.user_for_token(token) if token else None
         if sent and user is None:
@@ -212,16 +236,30 @@ class _Handler(BaseHTTPRequestHandler):
             return fail(HttpError(404, "Not Found"), backend.limits.peek(key))
         route, params = found
         if route.needs_user and user is None:
-            return fail(HttpError(401, "Requires authentication", route.doc),
-                        backend.limits.peek(key))
+            return fail(
+                HttpError(401, "Requires authentication", route.doc), backend.limits.peek(key)
+            )
         if route.repo:
             same = (params.get("owner", "").lower(), params.get("repo", "").lower()) == (
-                world.repo.owner.lower(), world.repo.name.lower())
+                world.repo.owner.lower(),
+                world.repo.name.lower(),
+            )
             if not same or (world.repo.private and user is None):
                 return fail(HttpError(404, "Not Found", route.doc), backend.limits.peek(key))
             params["owner"], params["repo"] = world.repo.owner, world.repo.name
-        req = Request(self.command, path, query, self.headers, body, backend, params, user,
-                      token, self.client_address[0], route.doc)
+        req = Request(
+            self.command,
+            path,
+            query,
+            self.headers,
+            body,
+            backend,
+            params,
+            user,
+            token,
+            self.client_address[0],
+            route.doc,
+        )
         reading = self.command in ("GET", "HEAD")
         bucket: Bucket | None = None
         if not reading and route.costs:
@@ -283,8 +321,12 @@ def _fault_error(decision: Decision) -> HttpError:
             headers={"Retry-After": "60"},
         )
     status = decision.status or 502
-    message = {500: "Server Error", 502: "Server Error", 503: "Service Unavailable",
-               504: "We couldn't respond to your request in time. Sorry about that."}
+    message = {
+        500: "Server Error",
+        502: "Server Error",
+        503: "Service Unavailable",
+        504: "We couldn't respond to your request in time. Sorry about that.",
+    }
     return HttpError(status, message.get(status, "Server Error"))
 
 

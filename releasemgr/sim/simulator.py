@@ -1,8 +1,8 @@
 """``Simulator``: the in-process API over the world and its three HTTP origins.
 
-    with Simulator(seed=1, scenario="basic") as sim:
-        requests.get(f"{sim.api_url}/user", headers={"Authorization": f"token {sim.token(login)}"})
-        sim.advance(600)        # ten simulated minutes pass; jobs progress, gates wait
+with Simulator(seed=1, scenario="basic") as sim:
+    requests.get(f"{sim.api_url}/user", headers={"Authorization": f"token {sim.token(login)}"})
+    sim.advance(600)        # ten simulated minutes pass; jobs progress, gates wait
 """
 
 from __future__ import annotations
@@ -95,8 +95,12 @@ class Simulator:
         self.backend.urls = Urls(self._url(0), self._url(1))
         self.backend.blob_url = self._url(2)
         for server in self._servers:
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                                      name=f"sim-{server.origin}", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.2},
+                name=f"sim-{server.origin}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
         warm = threading.Thread(target=self._warm, name="sim-warm", daemon=True)
@@ -106,7 +110,8 @@ class Simulator:
 
     def _url(self, index: int) -> str:
         host, port = self._servers[index].server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{name}]" if ":" in name else name
         return f"http://{shown}:{port}"
 
     def _warm(self) -> None:
@@ -239,9 +244,14 @@ class Simulator:
                 raise KeyError(f"no run {run_id}")
             now = self.clock.now()
             art = Artifact(
-                id=self.world.next_id("artifact"), name=name, run_id=run.id, kind="external",
-                created_at=now, expires_at=now + RETENTION_DAYS["release"] * DAY,
-                head_branch=run.head_branch, head_sha=run.head_sha,
+                id=self.world.next_id("artifact"),
+                name=name,
+                run_id=run.id,
+                kind="external",
+                created_at=now,
+                expires_at=now + RETENTION_DAYS["release"] * DAY,
+                head_branch=run.head_branch,
+                head_sha=run.head_sha,
             )
         self.store.register(art, path)
         with self.world.lock:

@@ -32,7 +32,6 @@ from releasemgr.sim.pipeline import (
     ROLLBACK_INPUT,
     SIGNOFF_ENVIRONMENT,
     WORKFLOW_FILE,
-    WORKFLOW_NAME,
 )
 
 
@@ -81,7 +80,10 @@ class World:
         self.artifacts: dict[int, Artifact] = {}
         self.deployments: dict[int, Deployment] = {}
         self.approvals: list[Approval] = []
-        self.branches: dict[str, str] = {"main": self.new_sha("main"), "develop": self.new_sha("dev")}
+        self.branches: dict[str, str] = {
+            "main": self.new_sha("main"),
+            "develop": self.new_sha("dev"),
+        }
         self.tags: dict[str, str] = {}
         self.versions: dict[str, str] = {"main": "1.0.0"}
         # GitHub cannot express "two different people" in one environment; the pipeline's
@@ -222,8 +224,10 @@ class World:
         if event == "push":
             self.branches[branch] = sha
         if version is None:
-            version = self._bump_version(branch) if event == "push" else self.versions.get(
-                branch, self.versions["main"]
+            version = (
+                self._bump_version(branch)
+                if event == "push"
+                else self.versions.get(branch, self.versions["main"])
             )
         number = self._run_numbers.get(wf.id, 0) + 1
         self._run_numbers[wf.id] = number
@@ -293,8 +297,15 @@ class World:
             raise WorldError(422, "Workflow does not have 'workflow_dispatch' trigger")
         values = {k: str(v) for k, v in inputs.items()}
         title = f"Manual run on {branch}"
-        return self.push(branch, title=title, sha=sha, actor=actor, event="workflow_dispatch",
-                         inputs=values, at=at)
+        return self.push(
+            branch,
+            title=title,
+            sha=sha,
+            actor=actor,
+            event="workflow_dispatch",
+            inputs=values,
+            at=at,
+        )
 
     def rollback(
         self, target_run_id: int, actor: str, ref: str = "main", at: float | None = None
@@ -359,12 +370,17 @@ class World:
         now = self.clock.now() if at is None else at
         self.approvals.append(
             Approval(
-                run.id, login, state, comment, [env.name for env, _ in chosen], now,
+                run.id,
+                login,
+                state,
+                comment,
+                [env.name for env, _ in chosen],
+                now,
                 run.attempt.number,
             )
         )
         result = []
-        for env, job in chosen:
+        for _env, job in chosen:
             engine.review_job(self, run, job, state, login, comment, now)
             if job.deployment_id is not None:
                 result.append(self.deployments[job.deployment_id])
@@ -372,9 +388,7 @@ class World:
         engine.advance_run(self, run, self.clock.now() if at is None else at)
         return result
 
-    def cancel(
-        self, run: Run, login: str, *, force: bool = False, at: float | None = None
-    ) -> None:
+    def cancel(self, run: Run, login: str, *, force: bool = False, at: float | None = None) -> None:
         """Cancel the latest attempt; 409 when it is already finished."""
         if run.attempt.status == "completed":
             raise WorldError(409, "Cannot cancel a workflow run that is completed.")
