@@ -69,7 +69,7 @@ class Gateway:
         *,
         retries: int = 3,
         backoff: float = 0.5,
-        max_wait: float = 20.0,
+        max_wait: float = 60.0,
         timeout: int = 20,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

@@ -21,7 +21,7 @@ from tests.github.conftest import login_for
 
 def test_token_never_shows(gh_sim: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    logging.getLogger("github").setLevel(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="github")
     env = env_for(gh_sim, "release-manager")
     token = env["GH_TOKEN"]
     texts: list[str] = []

@@ -73,6 +73,9 @@ def test_reject_fails_the_run(gh_sim: Any, connect_as: Connect) -> None:
     advance_until(gh_sim, rm, run_id, waiting_for("canary"))
     decision = rm.reject(run_id, Stage.CANARY, "not today", [Platform.WINDOWS])
     assert decision.environments == ("canary-windows",)
+    detail = rm.run_detail(run_id)
+    assert [g.environment for g in detail.waiting_gates] == ["canary-macos"]
+    assert rm.reject(run_id, Stage.CANARY, "nor here").environments == ("canary-macos",)
     detail = advance_until(gh_sim, rm, run_id, finished)
     assert detail.run.state == CellState.FAILURE
 
