@@ -342,7 +342,7 @@ class ActivityPage(QWidget):
         self.model.set_events(shown)
         total = len(self._events)
         self.count_label.setText(
-            f"{len(shown)} of {total}" if len(shown) != total else f"{total} events"
+            f"{len(shown)} of {total}" if len(shown) != total else _plural(total, "event")
         )
         if total == 0:
             self.empty_label.setText(
@@ -352,3 +352,7 @@ class ActivityPage(QWidget):
         elif not shown:
             self.empty_label.setText("No event matches the filter.")
         self.empty_label.setVisible(not shown)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

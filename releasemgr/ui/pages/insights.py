@@ -408,7 +408,7 @@ class InsightsPage(QWidget):
                 Threshold("target 15 min", 15, KpiStatus.OK),
                 Threshold("alert 30 min", 30, KpiStatus.ALERT),
             ],
-            y_max_floor=35.0,
+            y_max_floor=40.0,
         )
 
     def _on_error(self, message: str) -> None:

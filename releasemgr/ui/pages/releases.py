@@ -397,6 +397,8 @@ class ReleasesPage(QWidget):
         if self.selected is not None:
             same = [r for r in board.history if r.artifact.id == self.selected.artifact.id]
             self.selected = same[0] if same else None
+        if self.selected is None and rows and board.current_for(*rows[0]) is not None:
+            self.board_table.selectRow(0)  # the current production release of the first platform
         self._show_selected()
         self.board_loaded.emit(board)
 
@@ -414,9 +416,13 @@ class ReleasesPage(QWidget):
         for release in rollback_targets(board):
             expired = " — expired, cannot be restored" if release.artifact.expired else ""
             self.rollback_combo.addItem(
-                f"{release.version} ({release.short_commit}) from run #{release.run_number}, "
-                f"{style.age(release.deployed_at)}{expired}",
+                f"{release.version} ({release.short_commit}), run #{release.run_number}{expired}",
                 release.run_id,
+            )
+            self.rollback_combo.setItemData(
+                self.rollback_combo.count() - 1,
+                f"Deployed {style.age(release.deployed_at)}",
+                Qt.ItemDataRole.ToolTipRole,
             )
         pick = keep if keep is not None else default
         index = self.rollback_combo.findData(pick) if pick is not None else -1
@@ -564,7 +570,8 @@ class ReleasesPage(QWidget):
             self.report_view.clear()
         else:
             parts = [release_label(release), f"artifact {release.artifact.name}"]
-            parts.append(f"{release.artifact.size_in_bytes / 2**20:.1f} MiB")
+            if release.artifact.size_in_bytes:
+                parts.append(f"{release.artifact.size_in_bytes / 2**20:.1f} MiB")
             if state.folder is not None:
                 parts.append(f"downloaded to {state.folder}")
             if state.verified is not None:
