@@ -281,7 +281,8 @@ class Controller(QObject):
     ) -> None:
         """Run ``fn(service, ctx)`` on the pool under ``key`` (newest per key wins).
 
-        Errors become sentences: given to ``on_error`` when passed, else emitted on ``error``.
+        Errors become sentences: given to ``on_error`` when passed, else emitted on ``error``
+        (which the status bar shows).
         ``read`` marks a read, whose success updates the last-refresh time and the rate limit.
         """
         service = self._service
@@ -336,11 +337,12 @@ class Controller(QObject):
         self.call("run", lambda svc, _ctx: svc.run_detail(run_id), self.run_loaded.emit)
 
     def load_log_tail(self, job_id: int) -> None:
-        """Read the end of a job's log; answers on ``log_tail_loaded``."""
+        """Read the end of a job's log; answers on ``log_tail_loaded`` (also with why not)."""
         self.call(
             "log",
             lambda svc, _ctx: svc.job_log_tail(job_id),
             lambda text: self.log_tail_loaded.emit(job_id, str(text)),
+            lambda message: self.log_tail_loaded.emit(job_id, f"No log to show. {message}"),
         )
 
     def load_gates(self) -> None:
@@ -415,9 +417,11 @@ class Controller(QObject):
             self.refreshed.emit(self.last_refresh)
 
     def _fail(self, message: str, on_error: Callable[[str], None] | None) -> None:
+        # A caller that handles the error shows it where it happened; else the status bar does.
         if on_error is not None:
             on_error(message)
-        self.error.emit(message)
+        else:
+            self.error.emit(message)
 
     def _on_unhandled_error(self, _key: str, exc: object) -> None:
         if isinstance(exc, BaseException):

@@ -47,12 +47,13 @@ class DemoWorld:
     @classmethod
     def from_simulator(cls, sim: object) -> DemoWorld:
         """The world of a started ``releasemgr.sim`` simulator (duck-typed)."""
-        users_info: Mapping[str, Mapping[str, object]] = getattr(sim, "users", {})
+        users_info: Mapping[str, object] = getattr(sim, "users", {})
         token_of = getattr(sim, "token", None)
         users = []
         for login, info in users_info.items():
-            token = token_of(login) if callable(token_of) else info.get("token", "")
-            users.append(DemoUser(str(login), str(info.get("role", "")), str(token)))
+            role = info.get("role", "") if isinstance(info, Mapping) else getattr(info, "role", "")
+            token = token_of(login) if callable(token_of) else ""
+            users.append(DemoUser(str(login), str(role), str(token)))
         # The release manager first: the demo opens signed in as them.
         users.sort(key=lambda u: (0 if "release" in u.role.lower() else 1, u.login))
         return cls(

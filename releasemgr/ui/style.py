@@ -35,7 +35,7 @@ GLYPHS: dict[str, str] = {
     "running": "●",
     "queued": "○",
     "pending": "·",
-    "waiting": "⏸",
+    "waiting": "‖",  # a pause sign every common font has (U+23F8 is missing from many)
     "cancelled": "⊘",
     "skipped": "–",
 }
@@ -50,6 +50,14 @@ LABELS: dict[str, str] = {
     "cancelled": "Cancelled",
     "skipped": "Skipped",
 }
+
+
+PLATFORM_NAMES: dict[str, str] = {"windows": "Windows", "macos": "macOS", "linux": "Linux"}
+
+
+def platform_name(platform: str) -> str:
+    """``"macos"`` -> ``"macOS"``: platforms as their makers spell them."""
+    return PLATFORM_NAMES.get(str(platform), str(platform).title())
 
 
 def is_dark(palette: QPalette) -> bool:

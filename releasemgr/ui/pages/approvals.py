@@ -129,8 +129,21 @@ def _names(items: tuple[str, ...] | list[str]) -> str:
 
 
 def _platform_names(platforms: tuple[Platform, ...]) -> str:
-    pretty = {Platform.WINDOWS: "Windows", Platform.MACOS: "macOS", Platform.LINUX: "Linux"}
-    return _names([pretty.get(p, p.value) for p in platforms])
+    return _names([style.platform_name(p.value) for p in platforms])
+
+
+def short_reason(reason: str | None) -> str:
+    """A few words for the table; the full sentence is in the tooltip and below the table."""
+    if reason is None:
+        return "✓ You may decide"
+    text = reason.lower()
+    if "signed off" in text:
+        return "✗ You signed off"
+    if "not a reviewer" in text:
+        return "✗ Not a reviewer"
+    if "self-review" in text or "you started" in text:
+        return "✗ Your own run"
+    return "✗ Not allowed"
 
 
 def describe_decision(
@@ -217,7 +230,7 @@ class ApprovalsPage(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(8, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(lambda *_: self._show_selected())
         self.empty = QLabel("Nothing is waiting for approval.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -282,7 +295,7 @@ class ApprovalsPage(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
         split.addWidget(detail)
-        split.setSizes([300, 260])
+        split.setSizes([180, 420])
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(split)
@@ -429,13 +442,14 @@ class ApprovalsPage(QWidget):
                 ", ".join(group.reviewers),
                 f"{have} of {need}",
                 self._monitoring_text(group),
-                "✓ You may decide" if group.may_approve else f"– {group.reason}",
+                short_reason(group.reason),
             ]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if col == 8:
                     state = "success" if group.may_approve else "skipped"
                     item.setForeground(style.foreground(state, palette))
+                    item.setToolTip(group.reason or "You are a reviewer of these gates")
                 if col == 7 and group.monitoring is not None:
                     item.setForeground(style.foreground(group.monitoring, palette))
                 if col == 2:
@@ -452,7 +466,7 @@ class ApprovalsPage(QWidget):
 
     def _monitoring_text(self, group: GateGroup) -> str:
         if group.stage != Stage.PRODUCTION:
-            return ""
+            return "—"
         state = group.monitoring
         if state is None:
             return "unknown"
@@ -494,4 +508,5 @@ class ApprovalsPage(QWidget):
         self.approve_button.setEnabled(group.may_approve)
         self.reject_button.setEnabled(group.may_approve)
         self.comment.setEnabled(group.may_approve)
-        self.reason.setText("" if group.may_approve else (group.reason or "") + ".")
+        reason = (group.reason or "").rstrip(".")
+        self.reason.setText("" if group.may_approve else f"{reason}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -276,12 +278,13 @@ class PipelinePage(QWidget):
         palette = self.palette()
         self.grid.blockSignals(True)
         self.grid.setRowCount(len(detail.platforms))
-        self.grid.setVerticalHeaderLabels([p.value.title() for p in detail.platforms])
+        self.grid.setVerticalHeaderLabels([style.platform_name(p) for p in detail.platforms])
+        self._fit_grid()
         for row, platform in enumerate(detail.platforms):
             for col, stage in enumerate(STAGES):
                 cell = detail.cell(platform, stage)
                 text = style.label(cell.state)
-                took = style.duration(cell.duration_seconds)
+                took = style.duration(self._seconds(cell))
                 item = QTableWidgetItem(f"{text}\n{took}" if took else text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(style.background(cell.state, palette))
@@ -294,6 +297,31 @@ class PipelinePage(QWidget):
             self._on_cell_selected(keep_row, keep_col, -1, -1)
         else:
             self._show_cell(self._interesting_cell(detail))
+
+    def _fit_grid(self) -> None:
+        """Make the grid exactly as tall as its rows, so no empty band shows under them."""
+        height = self.grid.horizontalHeader().sizeHint().height() + 2 * self.grid.frameWidth()
+        height += sum(self.grid.rowHeight(r) for r in range(self.grid.rowCount()))
+        self.grid.setFixedHeight(max(height, 60))
+
+    def _seconds(self, cell: JobCell) -> float | None:
+        """How long the cell's job ran, or has been running (against the newest known time)."""
+        if cell.started_at is None:
+            return None
+        if cell.completed_at is not None or cell.state.finished:
+            return cell.duration_seconds
+        return max(0.0, (self._reference_time() - cell.started_at).total_seconds())
+
+    def _reference_time(self) -> datetime:
+        """Now, or the newest time the data mentions if that is later (a clock running ahead)."""
+        times = [datetime.now(UTC)]
+        if self.detail is not None:
+            times.append(self.detail.run.updated_at)
+            for c in self.detail.cells:
+                times.extend(t for t in (c.started_at, c.completed_at) if t is not None)
+                for step in c.steps:
+                    times.extend(t for t in (step.started_at, step.completed_at) if t is not None)
+        return max(times)
 
     def _interesting_cell(self, detail: RunDetail) -> JobCell | None:
         """The cell a person looks at first: a failure, else what runs or waits."""
@@ -318,7 +346,7 @@ class PipelinePage(QWidget):
             self.log.clear()
             return
         title = cell.job_name or f"{cell.platform.value} {cell.stage.value}"
-        took = style.duration(cell.duration_seconds)
+        took = style.duration(self._seconds(cell))
         self.cell_title.setText(
             f"{title} — {style.label(cell.state)}" + (f", {took}" if took else "")
         )
@@ -335,15 +363,24 @@ class PipelinePage(QWidget):
             item.setForeground(style.foreground(step.state, self.palette()))
             self.steps.addItem(item)
         same_job = previous is not None and previous.job_id == cell.job_id
+        finished_now = cell.state.finished and not (
+            same_job and previous and previous.state.finished
+        )
         if cell.job_id is None:
-            self.log.setPlainText("")
-        elif not same_job or not cell.state.finished:
-            if not same_job:
-                self.log.setPlainText("Loading the log…")
-            if cell.state not in (CellState.PENDING, CellState.QUEUED, CellState.WAITING):
-                self.controller.load_log_tail(cell.job_id)
-            elif not same_job:
-                self.log.setPlainText("This job has not started yet.")
+            self.log.setPlainText("No job has run here yet.")
+        elif cell.state == CellState.WAITING:
+            self.log.setPlainText("This job waits for approval: see the Approvals page.")
+        elif not cell.state.finished:
+            # GitHub serves a job's log once the job has finished; the steps show progress.
+            started = cell.state == CellState.RUNNING
+            self.log.setPlainText(
+                "The log is available when the job finishes; the steps show where it is."
+                if started
+                else "This job has not started yet."
+            )
+        elif finished_now or not same_job:
+            self.log.setPlainText("Loading the log…")
+            self.controller.load_log_tail(cell.job_id)
 
     def _on_log(self, job_id: int, text: str) -> None:
         if self.selected_cell is not None and self.selected_cell.job_id == job_id:

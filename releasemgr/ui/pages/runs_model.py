@@ -99,4 +99,8 @@ class RunsModel(QAbstractTableModel):
             return run.actor
         if column == 6:
             return style.age(run.created_at, self._now)
-        return style.duration(run.duration_seconds)
+        if run.state.finished:
+            return style.duration(run.duration_seconds)
+        # Still going: count to now (or to the newest update, if a clock runs ahead of ours).
+        start = run.started_at or run.created_at
+        return style.duration(max(0.0, (max(self._now, run.updated_at) - start).total_seconds()))
