@@ -25,6 +25,8 @@ COMMANDS: tuple[str, ...] = (
     "verify",
     "smoke",
     "monitor",
+    "gatecheck",
+    "artifact_name",
     "auth",
     "status",
     "runs",
@@ -55,6 +57,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
         description="Release manager for a GitHub Actions PyInstaller pipeline.",
     )
     parser.add_argument("--version", action="version", version=f"releasemgr {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (Qt offscreen, the main window, the bundled sample) and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules: dict[str, ModuleType] = {}
     for name in COMMANDS:
@@ -76,6 +83,10 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         ns = parser.parse_args(args)
     except SystemExit as exc:  # argparse has printed its message already
         return int(exc.code or 0)
+    if ns.self_test:
+        from releasemgr.cli import selftest
+
+        return selftest.main(ctx)
     if ns.command is None:
         parser.print_help(ctx.stdout)
         return ExitCode.USAGE
