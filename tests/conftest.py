@@ -20,3 +20,21 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     for name in ("GH_TOKEN", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY", "GH_HOST"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+@pytest.fixture
+def sim() -> Iterator[object]:
+    """A started simulator with the small ``basic`` world, on free loopback ports; time frozen."""
+    from releasemgr.sim import Simulator
+
+    with Simulator(seed=1, scenario="basic") as running:
+        yield running
+
+
+@pytest.fixture
+def sim_demo() -> Iterator[object]:
+    """A started simulator with the ``demo`` world (about 40 runs, two waiting); time frozen."""
+    from releasemgr.sim import Simulator
+
+    with Simulator(seed=1, scenario="demo") as running:
+        yield running
