@@ -130,3 +130,41 @@ def test_not_signed_in(tmp_path: Path, memory_keyring: Any) -> None:
     result = cli(["runs", "--repo", "o/r", "--api-url", "http://127.0.0.1:9"], {}, tmp_path)
     assert result.code == ExitCode.AUTH
     assert "not signed in" in result.err and "auth login" in result.err
+
+
+def test_releases_download_and_rollback_commands(demo_sim: Any, tmp_path: Path) -> None:
+    env = env_for(demo_sim, "release-manager")
+    board = cli(["releases"], env, tmp_path)
+    assert board.code == 0, board.err
+    assert "stable  windows" in board.out and "history:" in board.out
+    data = json.loads(cli(["releases", "--json"], env, tmp_path).out)
+    assert {r["channel"] for r in data["current"]} == {"canary", "stable"}
+
+    unconfirmed = cli(["rollback"], env, tmp_path)
+    assert unconfirmed.code == ExitCode.USAGE and "--yes" in unconfirmed.err
+    declined = cli(["rollback"], env, tmp_path, stdin="n\n", tty=True)
+    assert declined.code == ExitCode.CANCELLED
+    started = cli(["rollback", "--yes"], env, tmp_path)
+    assert started.code == 0, started.err
+    assert "Rollback to run" in started.out and "started: run" in started.out
+
+
+def test_download_command(demo_sim: Any, tmp_path: Path) -> None:
+    pytest.importorskip("releasemgr.release.safezip")
+    env = env_for(demo_sim, "qa")
+    target = tmp_path / "dl"
+    result = cli(
+        ["download", "--channel", "stable", "--platform", "windows", "--dir", str(target)],
+        env,
+        tmp_path,
+    )
+    assert result.code == 0, result.err
+    assert "downloaded and verified" in result.out
+    again = cli(
+        ["download", "--channel", "stable", "--platform", "windows", "--dir", str(target)],
+        env,
+        tmp_path,
+    )
+    assert "already there and verified" in again.out
+    missing = cli(["download", "1", "--name", "x"], env, tmp_path)
+    assert missing.code == ExitCode.NOT_FOUND

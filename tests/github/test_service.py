@@ -116,3 +116,22 @@ def test_setup_environments_is_idempotent(gh_sim: Any, connect_as: Connect) -> N
     assert second == []
     assert isinstance(first, list)
     assert rm.setup_environments() == []  # keeping the existing reviewers changes nothing either
+
+
+def test_log_tail_rerun_and_cancel(gh_sim: Any, connect_as: Connect) -> None:
+    rm = connect_as(gh_sim, "release-manager")
+    run_id = gh_sim.push(branch="main", title="Logs")
+    detail = advance_until(
+        gh_sim, rm, run_id, lambda d: d.cell(Platform.WINDOWS, Stage.BUILD).state.finished
+    )
+    job_id = detail.cell(Platform.WINDOWS, Stage.BUILD).job_id
+    assert job_id is not None
+    tail = rm.job_log_tail(job_id, lines=5)
+    assert 0 < len(tail.splitlines()) <= 5
+    rm.cancel(run_id)
+    detail = advance_until(gh_sim, rm, run_id, finished)
+    assert detail.run.state == CellState.CANCELLED
+    with pytest.raises(ConflictError):
+        rm.cancel(run_id)
+    rm.rerun_failed(run_id)
+    assert rm.run_detail(run_id).run.attempt == 2
