@@ -58,7 +58,10 @@ class RetryPolicy:
     """How hard a download tries before giving up.
 
     ``attempts`` bounds consecutive failures that made no progress; ``refreshes`` bounds how
-    often an expired signed URL is replaced; delays grow exponentially up to ``max_delay``.
+    often an expired signed URL is replaced; delays grow exponentially up to ``max_delay``;
+    a ``Retry-After`` longer than ``max_retry_after`` is reported instead of waited out.
+    ``wait`` replaces the waiting (tests pass one that returns at once); by default a wait
+    ends early when the download is cancelled.
     """
 
     attempts: int = 5
@@ -67,6 +70,7 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_retry_after: float = 60.0
     timeout: float = 30.0
+    wait: Callable[[float], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -410,11 +414,13 @@ class _Fetcher:
         if delay is None:
             delay = min(self._retry.max_delay, self._retry.base_delay * 2 ** (failures - 1))
             delay *= random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
-        if self._cancel is not None:
-            if self._cancel.wait(delay):
-                raise Cancelled(f"{self._what}: download cancelled")
+        if self._retry.wait is not None:
+            self._retry.wait(delay)
+        elif self._cancel is not None:
+            self._cancel.wait(delay)
         else:
             time.sleep(delay)
+        _check_cancel(self._cancel, self._what)
         return failures
 
 
