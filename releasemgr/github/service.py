@@ -521,7 +521,8 @@ class ReleaseService:
         return str(data.get("default_branch") or "main")
 
     def _new_dispatch_run(self, known: set[int], since: datetime) -> RunSummary | None:
-        for payload in self._list_run_payloads(20, event="workflow_dispatch"):
+        me = self.whoami().login
+        for payload in self._list_run_payloads(20, event="workflow_dispatch", actor=me):
             run = pipeline.run_summary(payload)
             if run.id not in known and run.created_at >= since - timedelta(minutes=5):
                 return run

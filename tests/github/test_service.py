@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -114,8 +115,26 @@ def test_setup_environments_is_idempotent(gh_sim: Any, connect_as: Connect) -> N
     first = connect_as(gh_sim, "release-manager", reviewers=reviewers).setup_environments()
     second = connect_as(gh_sim, "release-manager", reviewers=reviewers).setup_environments()
     assert second == []
-    assert isinstance(first, list)
+    assert first and all("prevent_self_review on" in line for line in first)
     assert rm.setup_environments() == []  # keeping the existing reviewers changes nothing either
+    with pytest.raises(PermissionDenied, match="admin"):
+        connect_as(gh_sim, "reader", reviewers=reviewers[:1]).setup_environments()
+
+
+def test_reader_may_not_cancel(gh_sim: Any, connect_as: Connect) -> None:
+    run_id = gh_sim.push(branch="main", title="Mine")
+    with pytest.raises(PermissionDenied, match=f"cancelling run {run_id}"):
+        connect_as(gh_sim, "reader").cancel(run_id)
+
+
+def test_one_service_serves_several_threads(gh_sim: Any, connect_as: Connect) -> None:
+    rm = connect_as(gh_sim, "release-manager")
+    runs = [gh_sim.push(branch="main", title=f"t{n}") for n in range(4)]
+    gh_sim.advance(120)
+    expected = {run_id: rm.run_detail(run_id).cells for run_id in runs}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda r: (r, rm.run_detail(r).cells), runs * 3))
+    assert all(cells == expected[run_id] for run_id, cells in results)
 
 
 def test_log_tail_rerun_and_cancel(gh_sim: Any, connect_as: Connect) -> None:
