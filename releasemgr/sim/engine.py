@@ -93,7 +93,7 @@ def _maybe_create(
         if env.reviewers:
             job.status = "waiting"
             job.waiting_since = ready
-            _deployment_status(world, job, "waiting", ready, "Waiting for review")
+            _deployment_status(world, job, "pending", ready, "Waiting for review")
         else:
             _deployment_status(world, job, "queued", ready, "")
             _plan(world, run, job, ready + env.wait_timer * 60)
