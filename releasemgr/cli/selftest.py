@@ -30,7 +30,7 @@ def resources_dir() -> Path:
 
 
 def check_window() -> str:
-    """Start Qt offscreen, build the main window signed out, show it once, close it."""
+    """Start Qt offscreen, build the main window signed out, let it settle, close it."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from releasemgr.ui.app import create_app
     from releasemgr.ui.controller import Controller
@@ -41,7 +41,6 @@ def check_window() -> str:
     controller = Controller(env={})
     window = MainWindow(controller, settings=None)
     try:
-        window.show()
         app.processEvents()
         pages = len(window.pages)
         if pages == 0:
