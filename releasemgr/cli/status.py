@@ -61,7 +61,7 @@ def render(detail: RunDetail, ctx: Context) -> str:
             row += common.paint(f"{cell.state.value:<12}", cell.state.value, ctx)
         lines.append(row)
     for gate in detail.waiting_gates:
-        who = "you may review" if gate.may_approve else (gate.reason or "you may not review")
+        who = "You may review" if gate.may_approve else (gate.reason or "You may not review")
         lines.append(
             f"gate {gate.environment}: waiting, {gate.progress} approvals"
             + (f" (by {', '.join(gate.approved_by)})" if gate.approved_by else "")
