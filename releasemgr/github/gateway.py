@@ -88,6 +88,7 @@ class Gateway:
         self.counters = Counters()
         self._rate = RateLimit(remaining=-1, limit=-1)
         self._server_date: datetime | None = None
+        self._clients: list[Any] = []
 
     def __repr__(self) -> str:
         return f"Gateway({self._api_url!r})"
@@ -130,7 +131,18 @@ class Gateway:
             requester = client.requester
             self._local.client = client
             self._local.requester = requester
+            with self._lock:
+                self._clients.append(client)
         return requester
+
+    def close(self) -> None:
+        """Close every thread's connection (signing out, closing the window)."""
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.close()
+        self._local = threading.local()
 
     # -- sending ----------------------------------------------------------------------------
 

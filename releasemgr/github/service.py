@@ -81,6 +81,10 @@ class ReleaseService:
         """A service for ``repository`` at ``api_url``; checks nothing over the network yet."""
         return cls(Gateway(api_url, token, sleep=sleep), repository, config)
 
+    def close(self) -> None:
+        """Close the session's connections; the service may still be used (it reconnects)."""
+        self._gw.close()
+
     def __repr__(self) -> str:
         return f"ReleaseService({self._gw.api_url!r}, {self._repository!r})"
 
