@@ -63,8 +63,9 @@ def test_push_to_production_over_http(sim: Simulator, api: Api) -> None:
     assert "someone else" in refused.json()["message"]
     assert set(_env_ids(manager, run_id)) == set(production)  # still waiting
 
-    accepted = approver.post(f"{REPO}/actions/runs/{run_id}/pending_deployments",
-                             {**body, "comment": "Second approval"})
+    accepted = approver.post(
+        f"{REPO}/actions/runs/{run_id}/pending_deployments", {**body, "comment": "Second approval"}
+    )
     assert accepted.status == 200
     assert all(d["production_environment"] for d in accepted.json())
 
