@@ -91,3 +91,24 @@ def test_network_down(gh_sim: Any) -> None:
     )
     with pytest.raises(NetworkError, match="cannot reach GitHub"):
         service.whoami()
+
+
+def test_rollback_dispatch_that_landed_behind_a_502_is_not_sent_again(
+    demo_sim: Any, connect_as: Connect
+) -> None:
+    rm = connect_as(demo_sim, "release-manager")
+    before = {r.id for r in rm.list_runs(50)}
+    demo_sim.faults.once("*/dispatches", "502", method="POST", landed=True)
+    started = rm.rollback()
+    new = [r for r in rm.list_runs(50) if r.id not in before]
+    assert [r.id for r in new] == [started.id]
+
+
+def test_cancel_that_landed_behind_a_502_is_not_sent_again(
+    gh_sim: Any, connect_as: Connect
+) -> None:
+    rm = connect_as(gh_sim, "release-manager")
+    run_id = gh_sim.push(branch="main", title="x")
+    gh_sim.faults.once(f"*/runs/{run_id}/cancel", "502", method="POST", landed=True)
+    rm.cancel(run_id)  # a second POST would answer 409 and raise ConflictError
+    assert rm.run_detail(run_id).run.status == "completed"
