@@ -156,11 +156,11 @@ def test_cancelled_download_leaves_nothing(
     _sign_in(controller, demo_sim, "qa")
     board = _load(qtbot, page)
     page.select(_production(board, Platform.MACOS))
-    # The zip request waits two seconds at the server, so the cancel lands mid-download.
-    demo_sim.faults.set("latency=2s@/repos/*/actions/artifacts/*/zip")
+    # The zip request waits a second at the server, so the cancel lands mid-download.
+    demo_sim.faults.set("latency=1s@/repos/*/actions/artifacts/*/zip")
     try:
         page.download()
-        assert page.cancel_button.isVisible()
+        assert page.cancel_button.isVisibleTo(page)
         page.cancel_button.click()
         assert "cancelled; nothing was kept" in page.status_label.text()
         assert page.download_button.isEnabled()
@@ -218,3 +218,21 @@ def test_reader_cannot_roll_back_and_is_told_why(
     assert "Traceback" not in failed.args[0]
     assert page.rollback_label.text().startswith("The rollback was not started.")
     assert page.rollback_button.isEnabled()
+
+
+def test_closing_mid_download_cancels_and_leaves_no_partial_file(
+    qtbot: QtBot, demo_sim: Any, controller: Controller, page: ReleasesPage
+) -> None:
+    _sign_in(controller, demo_sim, "qa")
+    board = _load(qtbot, page)
+    page.select(_production(board, Platform.WINDOWS))
+    demo_sim.faults.set("latency=1s@/repos/*/actions/artifacts/*/zip")
+    try:
+        page.download()
+        assert page.downloading is not None
+        page.shutdown()  # what the window does on close, before the controller stops
+        assert controller.shutdown(20_000)
+    finally:
+        demo_sim.faults.clear()
+    leftovers = list(page.download_dir.rglob("*")) if page.download_dir.exists() else []
+    assert [p for p in leftovers if not p.name.endswith(".releasemgr.json")] == []

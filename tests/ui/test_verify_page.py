@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from pytestqt.qtbot import QtBot
 
 from releasemgr.activity import ActivityKind, ActivityLog, Outcome
+from releasemgr.release.package import write_package
 from releasemgr.ui.controller import Controller
 from releasemgr.ui.pages.verify import VerifyOutcome, VerifyPage
 
@@ -36,7 +36,7 @@ def page(qtbot: QtBot, controller: Controller) -> VerifyPage:
 
 
 def make_package(root: Path) -> dict[str, bytes]:
-    """A small package: the onedir folder and a GNU ``checksums.txt`` beside it."""
+    """A small package written by the real packager: the onedir folder, checksums, metadata."""
     files = {
         f"{APP}/{APP}": b"#!/bin/sh\necho stand-in\n",
         f"{APP}/_internal/base_library.zip": b"PK-not-really" * 100,
@@ -46,8 +46,7 @@ def make_package(root: Path) -> dict[str, bytes]:
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    lines = [f"{hashlib.sha256(data).hexdigest()}  {rel}\n" for rel, data in sorted(files.items())]
-    (root / "checksums.txt").write_text("".join(lines), encoding="utf-8")
+    write_package(root, app=APP, platform="windows", version="1.9.3", commit="a" * 40)
     return files
 
 
@@ -146,7 +145,7 @@ def test_dropping_a_zip_verifies_it(qtbot: QtBot, page: VerifyPage, tmp_path: Pa
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(archive))])
     enter = QDragEnterEvent(
-        QPoint(5, 5),
+        QPointF(5, 5),
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,

@@ -571,7 +571,7 @@ class ReleasesPage(QWidget):
         else:
             parts = [release_label(release), f"artifact {release.artifact.name}"]
             if release.artifact.size_in_bytes:
-                parts.append(f"{release.artifact.size_in_bytes / 2**20:.1f} MiB")
+                parts.append(work.human_size(release.artifact.size_in_bytes))
             if state.folder is not None:
                 parts.append(f"downloaded to {state.folder}")
             if state.verified is not None:

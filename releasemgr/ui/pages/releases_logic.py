@@ -142,9 +142,18 @@ def smoke_text(report: Any) -> str:
         verdict = "PASS" if check.passed else "FAIL"
         code = "killed (timeout)" if check.timed_out else f"exit {check.exit_code}"
         lines += ["", f"{verdict}  {check.name}  ({code}, {check.duration_s:.2f} s)"]
-        if check.reason:
+        if check.reason and not check.passed:
             lines.append(f"      {check.reason}")
         tail = check.output_tail.rstrip()
         if tail:
             lines.extend(f"    | {line}" for line in tail.splitlines()[-12:])
     return "\n".join(lines)
+
+
+def human_size(size: int) -> str:
+    """``"812 KiB"``, ``"48.2 MiB"``, ``"1.00 GiB"``."""
+    if size < 2**20:
+        return f"{max(1, round(size / 1024))} KiB"
+    if size < 2**30:
+        return f"{size / 2**20:.1f} MiB"
+    return f"{size / 2**30:.2f} GiB"
