@@ -15,7 +15,6 @@ Goal: the longest stall while downloading and verifying is at most 50 ms.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import statistics
@@ -27,8 +26,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
 
 TICK_MS = 5
 GOAL_MS = 50.0
@@ -87,25 +86,27 @@ def idle(seconds: float) -> None:
 
 
 def make_artifact(folder: Path, app: str, mib: int) -> Path:
-    """A release zip (stored, not deflated, as artifacts of binaries mostly are) of ~``mib``."""
-    big = f"{app}/_internal/payload.bin"
-    small = f"{app}/{app}"
-    small_data = b"#!/bin/sh\necho bench\n"
-    zip_path = folder / "artifact.zip"
-    digest = hashlib.sha256()
+    """A release package of ~``mib`` MiB written by the real packager, zipped stored (as
+    artifacts of binaries mostly are, so the zip is about the size of its contents)."""
+    from releasemgr.release.package import write_package
+
+    root = folder / "package"
+    internal = root / app / "_internal"
+    internal.mkdir(parents=True)
+    (root / app / app).write_bytes(b"#!/bin/sh\necho bench\n")
     block = os.urandom(CHUNK)
+    with open(internal / "payload.bin", "wb") as out:
+        for i in range(mib):
+            # Vary each block so nothing dedupes or compresses away.
+            out.write(i.to_bytes(8, "little") + block[8:])
+    write_package(
+        root, app=app, platform="windows", version="9.9.9", commit="abcdef1" * 5 + "abcde"
+    )
+    zip_path = folder / "artifact.zip"
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        with zf.open(zipfile.ZipInfo(big), "w", force_zip64=True) as member:
-            for i in range(mib):
-                # Vary each block a little so nothing dedupes or compresses away.
-                chunk = i.to_bytes(8, "little") + block[8:]
-                member.write(chunk)
-                digest.update(chunk)
-        zf.writestr(small, small_data)
-        sums = (
-            f"{digest.hexdigest()}  {big}\n{hashlib.sha256(small_data).hexdigest()}  {small}\n"
-        )
-        zf.writestr("checksums.txt", "".join(sorted(sums.splitlines(keepends=True))))
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            zf.write(path, path.relative_to(root).as_posix())
+    shutil.rmtree(root)
     return zip_path
 
 
@@ -145,11 +146,10 @@ def main() -> int:
         zip_path = make_artifact(work, config.app, args.mib)
         size = zip_path.stat().st_size
         print(f"artifact: {size / 2**30:.2f} GiB made in {time.perf_counter() - t0:.1f} s")
-        login = next(iter(sim.users))
-        run_id = sim.latest_run_id() if hasattr(sim, "latest_run_id") else None
-        name = f"{config.app}-windows-production-9.9.9-{'b' * 7}"
-        sim.add_artifact(run_id, name, zip_path)
-        zip_path.unlink()  # the simulator keeps its own copy; free the space
+        login = sim.login_for_role("qa")
+        run_id = sim.push(title="Bench: a 1 GiB release")
+        name = f"{config.app}-windows-production-9.9.9-abcdef1"
+        sim.add_artifact(run_id, name, zip_path)  # served from disk, left in place
 
         service = ReleaseService.connect(
             api_url=sim.api_url, repository=sim.repository, token=sim.token(login), config=config
@@ -188,8 +188,10 @@ def main() -> int:
         verify_s = time.perf_counter() - t0
         verify_gaps = dog.stop()
 
-        print(f"download + digest + checksums + extract: {download_s:6.1f} s "
-              f"({size / 2**20 / download_s:6.1f} MiB/s) -> {folder}")
+        print(
+            f"download + digest + checksums + extract: {download_s:6.1f} s "
+            f"({size / 2**20 / download_s:6.1f} MiB/s) -> {folder}"
+        )
         print(f"verify (page button):                    {verify_s:6.1f} s, ok={outcome.ok}")
         idle_worst, line = describe("idle loop (reference)", idle_gaps)
         print(line)
