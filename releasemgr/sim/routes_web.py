@@ -37,7 +37,7 @@ def device_code(req: Request) -> Response:
             "device_code": code.device_code,
             "user_code": code.user_code,
             "verification_uri": f"{req.backend.urls.web}/login/device",
-            "expires_in": int(code.expires_at - req.backend.world.clock.wall()),
+            "expires_in": round(code.expires_at - req.backend.world.clock.wall()),
             "interval": code.interval,
         },
     )
