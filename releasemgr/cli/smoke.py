@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ARGS",
-        help="arguments of one check instead of the configured ones (repeatable)",
+        help="arguments of one check instead of the configured ones, as --check=--version "
+        "(repeatable)",
     )
 
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 from urllib.parse import quote, urljoin, urlsplit
 
 from releasemgr import __version__
@@ -40,6 +40,8 @@ from releasemgr.errors import (
     UsageError,
     VerificationFailed,
 )
+from releasemgr.release.safezip import safe_extract
+from releasemgr.release.verify import verify_path
 
 API_VERSION = "2022-11-28"
 CHUNK_SIZE = 1 << 20
@@ -120,9 +122,6 @@ def download_artifact(
         NetworkError, VerificationFailed (digest, size or checksums do not match), Cancelled,
         UsageError for bad arguments.
     """
-    from releasemgr.release.safezip import safe_extract
-    from releasemgr.release.verify import verify_path
-
     owner, repo = _split_repository(repository)
     if artifact_id <= 0:
         raise UsageError(f"artifact id must be a positive number, not {artifact_id}")
@@ -167,15 +166,21 @@ def download_artifact(
             )
         _check_cancel(cancel, what)
         clock = time.perf_counter()
-        report = verify_path(tmp_zip, cancel=cancel)
+        try:
+            report = verify_path(tmp_zip, cancel=cancel)
+        except InputError as exc:  # not a readable release package: the artifact is bad
+            raise VerificationFailed(f"{what}: {exc.message}") from exc
         if not report.ok:
-            raise VerificationFailed(f"{what}: {_describe_failure(report)}")
+            raise VerificationFailed(f"{what}: {report.summary()}")
         timings["verify"] = time.perf_counter() - clock
         clock = time.perf_counter()
         files: tuple[Path, ...] = ()
         if extract:
             tmp_dir = Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".extract", dir=dest_dir))
-            extracted = safe_extract(tmp_zip, tmp_dir)
+            try:
+                extracted = safe_extract(tmp_zip, tmp_dir)
+            except InputError as exc:
+                raise VerificationFailed(f"{what}: {exc.message}") from exc
             _check_cancel(cancel, what)
             files = tuple(final / p.relative_to(tmp_dir) for p in extracted)
             _replace(tmp_dir, final)
@@ -518,14 +523,6 @@ def _parse_digest(digest: str | None) -> str | None:
     return match.group(1).lower()
 
 
-def _describe_failure(report: Any) -> str:
-    """One line naming the first files that failed verification."""
-    summary = getattr(report, "summary", None)
-    if callable(summary):
-        return str(summary())
-    return "the artifact's checksums.txt does not match its contents"
-
-
 def _replace(src: Path, final: Path) -> None:
     """Move ``src`` to ``final``, replacing what was there only once ``src`` is in hand."""
     old: Path | None = None
@@ -577,8 +574,6 @@ def _reuse(
     cancel: threading.Event | None,
 ) -> DownloadResult | None:
     """The earlier download of this artifact, if it is still there and still verifies."""
-    from releasemgr.release.verify import verify_path
-
     try:
         data = json.loads(marker.read_text(encoding="utf-8"))
         digest = str(data["digest"])

@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 import tempfile
 import threading
-import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from releasemgr.errors import InputError
+from releasemgr.errors import InputError, UnsafeArchiveError
+from releasemgr.release.verify import verify_path
 
 SCHEMA = "releasemgr/monitoring-report"
 SCHEMA_VERSION = 1
 KNOWN_PLATFORMS = ("windows", "macos", "linux")
+_LISTED_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -225,90 +226,43 @@ def monitor(
 def check_artifact(
     entry: Path, base: Path, *, cancel: threading.Event | None = None
 ) -> PlatformHealth:
-    """Verify one canary artifact (folder or zip) and read its platform, version and channel."""
-    from releasemgr.release.verify import verify_path
+    """Verify one canary artifact (folder or zip) and read its platform, version and channel.
 
+    A package that cannot be read at all (no ``checksums.txt``, a corrupt zip) is reported as
+    failing integrity rather than stopping the whole check.
+    """
     name = entry.relative_to(base).as_posix()
-    problems: list[str] = []
-    report = verify_path(entry, cancel=cancel)
-    files = _channel_files(entry)
-    meta = _metadata(files.get("metadata.json"))
-    version = (files.get("version.txt") or "").strip() or _opt_str(meta.get("commit"))
-    version = version or _opt_str(meta.get("version"))
-    channel = (files.get("channel.txt") or "").strip() or None
-    platform = _opt_str(meta.get("platform"))
     by_name = [p for p in KNOWN_PLATFORMS if p in entry.name.lower()]
-    if platform is None:
-        platform = by_name[0] if len(by_name) == 1 else None
-    elif by_name and platform not in by_name:
+    guess = by_name[0] if len(by_name) == 1 else f"unknown:{entry.name}"
+    try:
+        report = verify_path(entry, cancel=cancel)
+    except UnsafeArchiveError as exc:
+        return PlatformHealth(guess, name, None, None, False, 0, (f"unsafe archive: {exc}",))
+    except InputError as exc:
+        return PlatformHealth(guess, name, None, None, False, 0, (str(exc),))
+    meta, channel = report.metadata, report.channel
+    problems = [f"{f.path}: {f.verdict}" for f in report.failures[:_LISTED_FAILURES]]
+    if len(report.failures) > _LISTED_FAILURES:
+        problems.append(f"and {len(report.failures) - _LISTED_FAILURES} more files")
+    problems.extend(report.problems)
+    version = channel.version if channel else (meta.commit if meta else None)
+    platform = meta.platform if meta else None
+    if platform is not None and by_name and platform not in by_name:
         problems.append(f"metadata.json says {platform} but the artifact is named {entry.name}")
     if platform is None:
-        platform = f"unknown:{entry.name}"
-        problems.append("cannot tell which platform this is (no metadata.json platform)")
+        platform = guess
+        problems.append("cannot tell which platform this is (no metadata.json)")
     if version is None:
-        problems.append("no version.txt or metadata.json version")
+        problems.append("no version.txt or metadata.json commit")
     return PlatformHealth(
         platform=platform,
         artifact=name,
         version=version,
-        channel=channel,
-        integrity=bool(report.ok),
-        file_count=_file_count(report),
+        channel=channel.channel.value if channel else None,
+        integrity=report.ok,
+        file_count=sum(1 for f in report.files if f.verdict != "extra"),
         problems=tuple(problems),
     )
-
-
-def _file_count(report: Any) -> int:
-    count = getattr(report, "file_count", None)
-    if isinstance(count, int):
-        return count
-    files = getattr(report, "files", None)
-    return len(files) if files is not None else 0
-
-
-def _metadata(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-_CHANNEL_NAMES = ("metadata.json", "version.txt", "channel.txt")
-
-
-def _channel_files(entry: Path) -> dict[str, str]:
-    """The small text files at the package root, from a folder or a (nested) zip."""
-    found: dict[str, str] = {}
-    if entry.is_dir():
-        for name in _CHANNEL_NAMES:
-            path = entry / name
-            if path.is_file() and path.stat().st_size <= 1 << 20:
-                found[name] = path.read_text(encoding="utf-8", errors="replace")
-        return found
-    try:
-        with zipfile.ZipFile(entry) as outer:
-            members = outer.namelist()
-            if len(members) == 1 and members[0].lower().endswith(".zip"):
-                with outer.open(members[0]) as raw, zipfile.ZipFile(raw) as inner:
-                    return _zip_texts(inner)
-            return _zip_texts(outer)
-    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
-        return found
-
-
-def _zip_texts(archive: zipfile.ZipFile) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for name in _CHANNEL_NAMES:
-        try:
-            info = archive.getinfo(name)
-        except KeyError:
-            continue
-        if info.file_size <= 1 << 20:
-            found[name] = archive.read(info).decode("utf-8", errors="replace")
-    return found
 
 
 def write_report(report: MonitorReport, path: Path) -> None:

@@ -24,6 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from releasemgr.errors import Cancelled, InputError, VerificationFailed
+from releasemgr.release.manifest import (
+    METADATA_NAME,
+    ChannelInfo,
+    Metadata,
+    read_channel_files,
+    read_metadata,
+)
+from releasemgr.release.verify import verify_path
 
 SCHEMA_VERSION = 1
 DEFAULT_CHECKS: tuple[str, ...] = ("--version", "--self-test")
@@ -126,7 +134,7 @@ def locate(path: Path) -> tuple[Path, Path | None]:
             raise InputError(f"{path}: a zip cannot be run; extract it first (releasemgr download)")
         return path, _package_root_of(path.parent)
     root = path if (path / "checksums.txt").is_file() else _package_root_of(path)
-    info = read_release_info(root) if root else ReleaseInfo()
+    info = _app_only(root)
     app_dirs = [path] if (path / "_internal").is_dir() or path != root else []
     if not app_dirs:
         app_dirs = sorted(d for d in path.iterdir() if d.is_dir() and not d.name.startswith("."))
@@ -145,6 +153,16 @@ def locate(path: Path) -> tuple[Path, Path | None]:
     raise InputError(f"{path}: no executable found (looked for {wanted}/{wanted}[.exe])")
 
 
+def _app_only(root: Path | None) -> ReleaseInfo:
+    """The app name from ``metadata.json``, if readable; verification judges the rest later."""
+    if root is None:
+        return ReleaseInfo()
+    try:
+        return ReleaseInfo(app=read_metadata(root / METADATA_NAME).app)
+    except InputError:
+        return ReleaseInfo()
+
+
 def _package_root_of(folder: Path) -> Path | None:
     for candidate in (folder, *list(folder.parents)[:2]):
         if (candidate / "checksums.txt").is_file():
@@ -153,36 +171,23 @@ def _package_root_of(folder: Path) -> Path | None:
 
 
 def read_release_info(root: Path | None) -> ReleaseInfo:
-    """App, version and commit from ``metadata.json`` and ``version.txt`` in ``root``.
+    """App, version and commit from ``metadata.json`` and the channel files in ``root``.
 
     Raises:
-        InputError: ``metadata.json`` exists but is not a JSON object.
+        InputError: ``metadata.json`` or a channel file is malformed (named in the message).
     """
     if root is None:
         return ReleaseInfo()
-    meta: dict[str, Any] = {}
-    meta_path = root / "metadata.json"
-    if meta_path.is_file():
-        try:
-            loaded = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{meta_path}: not readable JSON ({exc})") from exc
-        if not isinstance(loaded, dict):
-            raise InputError(f"{meta_path}: expected a JSON object")
-        meta = loaded
-    commit = meta.get("commit")
-    version_txt = root / "version.txt"
-    if version_txt.is_file():
-        try:
-            commit = version_txt.read_text(encoding="utf-8").strip() or commit
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{version_txt}: not readable ({exc})") from exc
+    meta_path = root / METADATA_NAME
+    meta = read_metadata(meta_path) if meta_path.is_file() else None
+    return _release_info(meta, read_channel_files(root))
 
-    def text(value: object) -> str | None:
-        return str(value) if isinstance(value, (str, int)) and str(value) else None
 
+def _release_info(meta: Metadata | None, channel: ChannelInfo | None) -> ReleaseInfo:
+    # version.txt names the commit a channel release was built from; it wins over metadata.
+    commit = channel.version if channel else (meta.commit if meta else None)
     return ReleaseInfo(
-        app=text(meta.get("app")), version=text(meta.get("version")), commit=text(commit)
+        app=meta.app if meta else None, version=meta.version if meta else None, commit=commit
     )
 
 
@@ -233,17 +238,17 @@ def run_smoke(
         VerificationFailed: the package does not verify, so nothing in it was run.
         Cancelled: ``cancel`` was set (the running check is killed first).
     """
-    from releasemgr.release.verify import verify_path
-
     executable, root = locate(path)
+    release = ReleaseInfo()
     if root is not None:
         report = verify_path(root, cancel=cancel)
         if not report.ok:
             raise VerificationFailed(
-                f"{root}: the package failed verification, so nothing in it was run",
+                f"{root}: the package failed verification, so nothing in it was run "
+                f"({report.summary()})",
                 hint="run `releasemgr verify` on it for the details",
             )
-    release = read_release_info(root)
+        release = _release_info(report.metadata, report.channel)
     results = []
     for check in checks_for(release, specs, timeout=timeout):
         results.append(run_check(executable, check, cancel=cancel))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from releasemgr.errors import Cancelled, InputError
+from releasemgr.errors import Cancelled, InputError, VerificationFailed
 from releasemgr.release.smoke import (
     ReleaseInfo,
     SmokeCheck,
@@ -18,7 +18,9 @@ from releasemgr.release.smoke import (
     locate,
     read_release_info,
     run_check,
+    run_smoke,
 )
+from tests.release.test_monitor import APP, make_canary
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="stand-ins are POSIX scripts")
 
@@ -169,22 +171,18 @@ def test_checks_from_config_lines() -> None:
         checks_for(info, ["  "])
 
 
-def test_release_info_prefers_version_txt_for_the_commit(tmp_path: Path) -> None:
-    (tmp_path / "metadata.json").write_text(
-        json.dumps({"app": "Zyra", "version": "1.2.3", "commit": "a" * 40}), encoding="utf-8"
-    )
-    (tmp_path / "version.txt").write_text(COMMIT + "\n", encoding="utf-8")
-    assert read_release_info(tmp_path) == ReleaseInfo(app="Zyra", version="1.2.3", commit=COMMIT)
-    (tmp_path / "metadata.json").write_text("[1, 2]", encoding="utf-8")
+def test_release_info_comes_from_metadata_and_version_txt(tmp_path: Path) -> None:
+    pkg = make_canary(tmp_path / "pkg", "linux", commit=COMMIT, version="1.2.3")
+    assert read_release_info(pkg) == ReleaseInfo(app=APP, version="1.2.3", commit=COMMIT)
+    assert read_release_info(None) == ReleaseInfo()
+    (pkg / "metadata.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(InputError, match=r"metadata\.json"):
-        read_release_info(tmp_path)
+        read_release_info(pkg)
 
 
 def test_locate_finds_the_executable_in_a_package_app_folder_or_path(tmp_path: Path) -> None:
-    root = tmp_path / "pkg"
-    exe = write_standin(root / "Zyra", "Zyra.exe")
-    (root / "checksums.txt").write_text("", encoding="utf-8")
-    (root / "metadata.json").write_text(json.dumps({"app": "Zyra"}), encoding="utf-8")
+    root = make_canary(tmp_path / "pkg", "windows")
+    exe = root / APP / f"{APP}.exe"
     assert locate(root) == (exe, root)
     assert locate(root / "Zyra") == (exe, root)
     assert locate(exe) == (exe, root)
@@ -204,3 +202,29 @@ def test_locate_rejects_what_cannot_run(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no executable found"):
         locate(empty)
     assert list(empty.iterdir()) == []
+
+
+def test_run_smoke_verifies_then_runs_the_default_checks(tmp_path: Path) -> None:
+    pkg = make_canary(tmp_path / "pkg", "linux", commit=COMMIT, version="1.2.3")
+    report = run_smoke(pkg, timeout=30)
+    assert report.passed and report.verified
+    assert report.package == pkg and report.executable == pkg / APP / APP
+    assert report.release == ReleaseInfo(app=APP, version="1.2.3", commit=COMMIT)
+    data = json.loads(report.to_json())
+    assert data["schema_version"] == 1 and data["passed"] is True
+    assert [c["exit_code"] for c in data["checks"]] == [0, 0]
+
+
+def test_run_smoke_refuses_a_package_that_fails_verification(tmp_path: Path) -> None:
+    pkg = make_canary(tmp_path / "pkg", "linux")
+    ran = tmp_path / "ran"
+    (pkg / APP / APP).write_text(f"#!/bin/sh\ntouch {ran}\n", encoding="utf-8")
+    with pytest.raises(VerificationFailed, match="nothing in it was run"):
+        run_smoke(pkg)
+    assert not ran.exists()
+
+
+def test_a_bare_executable_runs_unverified(tmp_path: Path) -> None:
+    exe = write_standin(tmp_path / "loose")
+    report = run_smoke(exe, specs=["--self-test"])
+    assert report.passed and not report.verified and report.package is None
