@@ -38,7 +38,7 @@ def make_canary(
     write_onedir(root, APP, platform, version, commit)
     if payload:
         # Seeded noise: incompressible, as real binaries mostly are (and no zip-bomb ratio).
-        data = random.Random(payload).randbytes(payload)
+        data = random.Random(payload).randbytes(payload)  # noqa: S311 - test data
         (root / APP / "_internal" / "payload.bin").write_bytes(data)
     write_package(
         root,
