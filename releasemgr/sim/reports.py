@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from releasemgr.release.manifest import CHANNEL_FILES
 from releasemgr.release.monitor import PlatformHealth, build_report
 from releasemgr.sim.entities import Run
 from releasemgr.sim.pipeline import PLATFORMS
@@ -40,7 +41,8 @@ def monitoring_report(world: World, run: Run, at: float) -> dict[str, Any]:
                 version=str(art.recipe["commit"]),
                 channel=str(art.recipe.get("channel") or "canary"),
                 integrity=not tampered,
-                file_count=package_file_count(app, platform),
+                # checksums.txt lists the onedir folder and the channel files
+                file_count=package_file_count(app, platform) + len(CHANNEL_FILES),
                 problems=(f"{app}/_internal/base_library.zip: mismatch",) if tampered else (),
             )
         )

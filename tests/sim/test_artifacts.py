@@ -139,3 +139,28 @@ def test_prebuilt_artifact_streams_from_disk(sim: Simulator, api: Api, tmp_path:
     location = api.get(f"{REPO}/actions/artifacts/{art_id}/zip").header("Location") or ""
     body = request(location).body
     assert "sha256:" + hashlib.sha256(body).hexdigest() == art["digest"]
+
+
+def test_the_monitor_report_matches_releasemgr_monitor(api: Api, tmp_path: Path) -> None:
+    """The simulated monitor job and ``releasemgr monitor`` see the same canary releases."""
+    from releasemgr.release.monitor import monitor
+
+    runs = api.ok(f"{REPO}/actions/runs?status=success")["workflow_runs"]
+    run_id = runs[0]["id"]
+    arts = api.ok(f"{REPO}/actions/runs/{run_id}/artifacts")["artifacts"]
+    for art in arts:
+        if "-canary-" in art["name"] or art["name"].startswith("monitoring-report-"):
+            location = api.get(f"{REPO}/actions/artifacts/{art['id']}/zip").header("Location")
+            (tmp_path / f"{art['name']}.zip").write_bytes(request(location or "").body)
+    report_zip = next(tmp_path.glob("monitoring-report-*.zip"))
+    simulated = json.loads(zipfile.ZipFile(report_zip).read("monitoring-report.json"))
+    report_zip.unlink()
+    real = monitor(tmp_path).to_dict()
+    assert real["healthy"] is simulated["healthy"] is True
+    for platform in ("windows", "macos"):
+        ours, theirs = simulated["platforms"][platform], real["platforms"][platform]
+        assert (ours["version"], ours["file_count"], ours["integrity"]) == (
+            theirs["version"],
+            theirs["file_count"],
+            theirs["integrity"],
+        )
