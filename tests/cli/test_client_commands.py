@@ -132,6 +132,7 @@ def test_not_signed_in(tmp_path: Path, memory_keyring: Any) -> None:
     assert "not signed in" in result.err and "auth login" in result.err
 
 
+@pytest.mark.slow
 def test_releases_download_and_rollback_commands(demo_sim: Any, tmp_path: Path) -> None:
     env = env_for(demo_sim, "release-manager")
     board = cli(["releases"], env, tmp_path)
@@ -149,8 +150,8 @@ def test_releases_download_and_rollback_commands(demo_sim: Any, tmp_path: Path) 
     assert "Rollback to run" in started.out and "started: run" in started.out
 
 
+@pytest.mark.slow
 def test_download_command(demo_sim: Any, tmp_path: Path) -> None:
-    pytest.importorskip("releasemgr.release.safezip")
     env = env_for(demo_sim, "qa")
     target = tmp_path / "dl"
     result = cli(

@@ -137,3 +137,15 @@ def test_auth_login_device_flow_command(
     assert f"{gh_sim.web_url}/login/device" in err
     assert login in ctx.stdout.getvalue()  # type: ignore[attr-defined]
     assert len(memory_keyring.items) == 1
+
+
+def test_auth_login_without_a_keyring_says_how_to_fix_it(
+    gh_sim: Any, no_keyring: None, tmp_path: Path
+) -> None:
+    token = gh_sim.token(login_for(gh_sim, "qa"))
+    env = {"GITHUB_API_URL": gh_sim.api_url}
+    result = cli(["auth", "login", "--with-token"], env, tmp_path, stdin=token)
+    assert result.code == ExitCode.AUTH
+    assert "no usable keyring backend" in result.err and "GH_TOKEN" in result.err
+    assert token not in result.err + result.out
+    assert not any(tmp_path.iterdir())  # no plain-file fallback

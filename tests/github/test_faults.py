@@ -93,6 +93,7 @@ def test_network_down(gh_sim: Any) -> None:
         service.whoami()
 
 
+@pytest.mark.slow
 def test_rollback_dispatch_that_landed_behind_a_502_is_not_sent_again(
     demo_sim: Any, connect_as: Connect
 ) -> None:

@@ -1,4 +1,7 @@
-"""Releases from the artifact list, download through the service, rollback, KPIs (demo world)."""
+"""Releases from the artifact list, download through the service, rollback, KPIs (demo world).
+
+Marked slow: the demo world holds about 40 runs and 330 artifacts.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from releasemgr.model import Channel, KpiStatus, Platform
 from tests.github.conftest import Connect
 
 
+@pytest.mark.slow
 def test_release_board_and_kpis(demo_sim: Any, connect_as: Connect) -> None:
     rm = connect_as(demo_sim, "release-manager")
     board = rm.releases()
@@ -25,6 +29,7 @@ def test_release_board_and_kpis(demo_sim: Any, connect_as: Connect) -> None:
     assert all(k.status != KpiStatus.UNKNOWN for k in report.kpis)
 
 
+@pytest.mark.slow
 def test_download_current_stable_release(
     demo_sim: Any, connect_as: Connect, tmp_path: Path
 ) -> None:
@@ -37,6 +42,7 @@ def test_download_current_stable_release(
     assert again.reused
 
 
+@pytest.mark.slow
 def test_rollback_dispatches_with_the_target_as_input(demo_sim: Any, connect_as: Connect) -> None:
     rm = connect_as(demo_sim, "release-manager")
     target = rm.rollback_target()
@@ -48,6 +54,7 @@ def test_rollback_dispatches_with_the_target_as_input(demo_sim: Any, connect_as:
     assert rm.list_runs(1)[0].id == started.id
 
 
+@pytest.mark.slow
 def test_rollback_outside_retention_is_refused(demo_sim: Any, connect_as: Connect) -> None:
     rm = connect_as(demo_sim, "release-manager")
     oldest = min(
