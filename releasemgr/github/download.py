@@ -109,6 +109,7 @@ def download_artifact(
     extract: bool = True,
     name: str | None = None,
     retry: RetryPolicy | None = None,
+    package: bool = True,
 ) -> DownloadResult:
     """Download artifact ``artifact_id`` of ``repository`` into ``dest_dir`` and verify it.
 
@@ -116,6 +117,10 @@ def download_artifact(
     ``extract=False``; ``name`` defaults to ``artifact-<id>``. Safe to call from a worker thread:
     ``progress(done, total)`` is called from that thread, and setting ``cancel`` stops the
     transfer promptly and removes everything it wrote.
+
+    A release package is checked twice: the zip against GitHub's ``digest``, then every file
+    against its ``checksums.txt``. An artifact that is no release package (a test or monitoring
+    report) is downloaded with ``package=False`` and rests on the digest alone, so it needs one.
 
     Raises:
         AuthError, PermissionDenied, NotFoundError (also for an expired artifact), RateLimited,
@@ -126,6 +131,11 @@ def download_artifact(
     if artifact_id <= 0:
         raise UsageError(f"artifact id must be a positive number, not {artifact_id}")
     want_hex = _parse_digest(expected_digest)
+    if not package and want_hex is None:
+        raise UsageError(
+            f"artifact {artifact_id} is not a release package and GitHub gave no digest for it, "
+            "so nothing could check the download"
+        )
     label = name or f"artifact-{artifact_id}"
     if not _plain_name(label):
         raise UsageError(f"artifact folder name {label!r} is not a plain file name")
@@ -138,7 +148,9 @@ def download_artifact(
     final = dest_dir / (label if extract else f"{label}.zip")
     marker = dest_dir / f".{label}.releasemgr.json"
 
-    reused = _reuse(marker, final, artifact_id, want_hex, extract, cancel)
+    # An extracted folder can only be re-checked against its checksums.txt: no package, no reuse.
+    reusable = package or not extract
+    reused = _reuse(marker, final, artifact_id, want_hex, extract, cancel) if reusable else None
     if reused is not None:
         return reused
 
@@ -166,13 +178,14 @@ def download_artifact(
             )
         _check_cancel(cancel, what)
         clock = time.perf_counter()
-        try:
-            report = verify_path(tmp_zip, cancel=cancel)
-        except InputError as exc:  # not a readable release package: the artifact is bad
-            raise VerificationFailed(f"{what}: {exc.message}") from exc
-        if not report.ok:
-            raise VerificationFailed(f"{what}: {report.summary()}")
-        timings["verify"] = time.perf_counter() - clock
+        if package:
+            try:
+                report = verify_path(tmp_zip, cancel=cancel)
+            except InputError as exc:  # not a readable release package: the artifact is bad
+                raise VerificationFailed(f"{what}: {exc.message}") from exc
+            if not report.ok:
+                raise VerificationFailed(f"{what}: {report.summary()}")
+            timings["verify"] = time.perf_counter() - clock
         clock = time.perf_counter()
         files: tuple[Path, ...] = ()
         if extract:
