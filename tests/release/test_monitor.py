@@ -167,3 +167,37 @@ def test_build_report_judges_given_results() -> None:
 def test_from_json_names_what_is_wrong(text: str, match: str) -> None:
     with pytest.raises(InputError, match=match):
         MonitorReport.from_json(text, source="report.json")
+
+
+def test_unreadable_artifacts_fail_integrity_without_stopping_the_check(tmp_path: Path) -> None:
+    make_canary(tmp_path / f"{APP}-windows-canary", "windows")
+    (tmp_path / f"{APP}-macos-canary").mkdir()  # the download left an empty folder
+    (tmp_path / f"{APP}-linux-canary.zip").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / ".hidden").mkdir()  # download records and the like are not artifacts
+    (tmp_path / "notes.txt").write_text("not an artifact", encoding="utf-8")
+    report = monitor(tmp_path, expected_platforms=("windows", "macos", "linux"))
+    assert not report.healthy
+    by_platform = {p.platform: p for p in report.platforms}
+    assert set(by_platform) == {"windows", "macos", "linux"}
+    assert by_platform["windows"].integrity
+    assert not by_platform["macos"].integrity and not by_platform["linux"].integrity
+    assert any("checksums.txt" in p for p in by_platform["macos"].problems)
+    assert any(r.startswith("linux: ") for r in report.reasons)
+
+
+def test_a_zip_holding_only_the_package_zip_is_checked_too(tmp_path: Path) -> None:
+    inner = zip_folder(make_canary(tmp_path / "src", "windows"), tmp_path / "package.zip")
+    out = tmp_path / "dl"
+    out.mkdir()
+    with zipfile.ZipFile(out / f"{APP}-windows-canary.zip", "w") as zf:
+        zf.write(inner, "package.zip")
+    report = monitor(out, expected_platforms=("windows",))
+    assert report.healthy, report.reasons
+    assert report.platforms[0].file_count == 8
+
+
+def test_a_platform_the_name_and_the_metadata_disagree_on_is_a_problem(tmp_path: Path) -> None:
+    make_canary(tmp_path / f"{APP}-macos-canary", "windows")
+    report = monitor(tmp_path, expected_platforms=("windows",))
+    assert not report.healthy
+    assert any("metadata.json says windows" in r for r in report.reasons)
