@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZE_GOAL_MB = 120.0
 VERSION_GOAL_S = 0.5
 
-HELLO = '''\
+HELLO = """\
 import sys
 
 from PySide6.QtWidgets import QApplication, QLabel
@@ -38,7 +38,7 @@ app = QApplication(sys.argv)
 label = QLabel("Hello, world")
 label.show()
 sys.exit(app.exec())
-'''
+"""
 
 
 def folder_mb(path: Path) -> float:
@@ -51,8 +51,19 @@ def pyinstaller(args: list[str], work: Path) -> float:
     """Run PyInstaller from this interpreter; seconds it took."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "ERROR",
-         "--distpath", str(work / "dist"), "--workpath", str(work / "build"), *args],
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "ERROR",
+            "--distpath",
+            str(work / "dist"),
+            "--workpath",
+            str(work / "build"),
+            *args,
+        ],
         cwd=work,
         check=True,
     )
@@ -97,16 +108,20 @@ def main() -> int:
 
     import PyInstaller
 
-    print(f"PyInstaller {PyInstaller.__version__}, Python {sys.version.split()[0]}, "
-          f"{sys.platform}; {args.runs} timed runs each (median)")
+    print(
+        f"PyInstaller {PyInstaller.__version__}, Python {sys.version.split()[0]}, "
+        f"{sys.platform}; {args.runs} timed runs each (median)"
+    )
     print(f"{'bundle':<28}{'folder MB':>10}{'--version s':>13}{'build s':>9}")
     print(f"{'releasemgr (releasemgr.spec)':<28}{mine_mb:>10.1f}{mine_s:>13.3f}{build_mine:>9.0f}")
     print(f"{'naive PySide6 hello world':<28}{naive_mb:>10.1f}{naive_s:>13.3f}{build_naive:>9.0f}")
     print(f"releasemgr / naive: size {mine_mb / naive_mb:.2f}x, --version {mine_s / naive_s:.2f}x")
     print(f"releasemgr --version printed: {mine_out!r}")
     size_ok, time_ok = mine_mb <= SIZE_GOAL_MB, mine_s < VERSION_GOAL_S
-    print(f"goal folder <= {SIZE_GOAL_MB:.0f} MB: {'met' if size_ok else 'MISSED'}; "
-          f"goal --version < {VERSION_GOAL_S} s: {'met' if time_ok else 'MISSED'}")
+    print(
+        f"goal folder <= {SIZE_GOAL_MB:.0f} MB: {'met' if size_ok else 'MISSED'}; "
+        f"goal --version < {VERSION_GOAL_S} s: {'met' if time_ok else 'MISSED'}"
+    )
     return 0 if size_ok and time_ok else 1
 
 

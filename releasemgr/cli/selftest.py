@@ -62,7 +62,7 @@ def check_sample(root: Path | None = None) -> str:
     report = verify_path(sample)
     if not report.ok:
         raise RuntimeError(f"{sample}: {report.summary()}")
-    return f"sample package verified ({report.summary()})"
+    return report.summary()
 
 
 def main(ctx: Context, checks: dict[str, Callable[[], str]] | None = None) -> int:
