@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
 from releasemgr.cli import selftest
 from releasemgr.cli.context import Context
 
@@ -32,6 +37,16 @@ def test_window_check_builds_the_real_main_window(qapp: object) -> None:
     assert int(detail.split(" with ")[1].split()[0]) >= 1
 
 
-def test_sample_is_found_in_the_checkout() -> None:
-    assert selftest.resources_dir().name == "resources"
-    assert (selftest.resources_dir() / "icons").is_dir()
+def test_sample_check_verifies_the_committed_sample() -> None:
+    assert selftest.check_sample().startswith("verified: ")
+
+
+def test_sample_check_fails_on_a_tampered_or_missing_sample(tmp_path: Path) -> None:
+    sample = tmp_path / "sample"
+    shutil.copytree(selftest.resources_dir() / "sample", sample, symlinks=True)
+    victim = next(p for p in sorted((sample / "ZyraVideoAgentBackend").rglob("*")) if p.is_file())
+    victim.write_bytes(victim.read_bytes() + b"!")
+    with pytest.raises(RuntimeError, match="FAILED: 1 mismatch"):
+        selftest.check_sample(sample)
+    with pytest.raises(RuntimeError, match="the sample package is missing"):
+        selftest.check_sample(tmp_path / "nowhere")
