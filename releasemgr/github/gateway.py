@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from releasemgr.errors import NetworkError, ReleasemgrError
-from releasemgr.github.errors import TransientError, error_for
+from releasemgr.errors import NetworkError, RateLimited, ReleasemgrError
+from releasemgr.github.errors import TransientError, error_for, format_reset
 from releasemgr.github.etag import EtagCache
 from releasemgr.model import RateLimit
 
@@ -209,13 +209,27 @@ class Gateway:
                         exc.message + f"; gave up after {attempt} tries",
                         hint="check the network or GitHub's status, then try again",
                     ) from None
-                wait = exc.retry_after
-                if wait is None:
-                    wait = self._backoff * (2 ** (attempt - 1))
-                if wait > self._max_wait:
-                    raise
-                log.debug("retrying in %.1fs after: %s", wait, exc.message)
-                self._sleep(wait)
+                self.pause(exc, attempt)
+
+    def pause(self, exc: TransientError, attempt: int) -> None:
+        """Wait before trying again after ``exc``: its Retry-After, else exponential backoff.
+
+        Raises:
+            RateLimited: GitHub asks for a longer wait than ``max_wait``.
+        """
+        wait = exc.retry_after
+        if wait is None:
+            wait = self._backoff * (2 ** max(0, attempt - 1))
+        if wait > self._max_wait:
+            until = datetime.now(UTC).timestamp() + wait
+            raise RateLimited(
+                f"GitHub asked to wait {wait:.0f} s (secondary rate limit) until "
+                f"{format_reset(until)}",
+                reset_at=until,
+                hint="try again then",
+            ) from None
+        log.debug("retrying in %.1fs after: %s", wait, exc.message)
+        self._sleep(wait)
 
     # -- reads ------------------------------------------------------------------------------
 

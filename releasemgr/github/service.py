@@ -314,7 +314,7 @@ class ReleaseService:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 self._gw.write("POST", path, what=what, body=body)
-            except (TransientError, NetworkError) as exc:
+            except TransientError as exc:
                 landed = self._review_landed(run_id, names, state, me)
                 if landed is True:
                     return GateDecision(run_id, stage, state, names, comment, me, attempt)
@@ -323,6 +323,7 @@ class ReleaseService:
                         f"{what}: {exc.message}; the review did not land",
                         hint="check `releasemgr status` and try again",
                     ) from None
+                self._pause(exc, attempt)
                 continue
             except ConflictError:
                 _, still = self._waiting(run_id, fresh=True)
@@ -353,6 +354,10 @@ class ReleaseService:
         except NetworkError:
             return None
         return False if set(names) <= waiting else None
+
+    def _pause(self, exc: TransientError, attempt: int) -> None:
+        """Back off before a second write (honouring Retry-After of a secondary limit)."""
+        self._gw.pause(exc, attempt)
 
     # -- releases ---------------------------------------------------------------------------
 
@@ -504,12 +509,13 @@ class ReleaseService:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 response = self._gw.write("POST", path, what=what, body=body)
-            except (TransientError, NetworkError) as exc:
+            except TransientError as exc:
                 started = self._new_dispatch_run(known, since)
                 if started is not None:
                     return started
                 if attempt == WRITE_ATTEMPTS:
                     raise NetworkError(f"{what}: {exc.message}") from None
+                self._pause(exc, attempt)
                 continue
             run_id = (response.body or {}).get("workflow_run_id")
             if run_id:
@@ -566,7 +572,7 @@ class ReleaseService:
             try:
                 self._gw.write("POST", path, what=what)
                 return
-            except (TransientError, NetworkError) as exc:
+            except TransientError as exc:
                 try:
                     if landed():
                         return
@@ -574,6 +580,7 @@ class ReleaseService:
                     pass
                 if attempt == WRITE_ATTEMPTS:
                     raise NetworkError(f"{what}: {exc.message}") from None
+                self._pause(exc, attempt)
 
     # -- insights and set-up ----------------------------------------------------------------
 

@@ -113,3 +113,22 @@ def test_cancel_that_landed_behind_a_502_is_not_sent_again(
     gh_sim.faults.once(f"*/runs/{run_id}/cancel", "502", method="POST", landed=True)
     rm.cancel(run_id)  # a second POST would answer 409 and raise ConflictError
     assert rm.run_detail(run_id).run.status == "completed"
+
+
+def test_secondary_limit_on_an_approval_waits_then_resends_once(gh_sim: Any) -> None:
+    waits: list[float] = []
+    me = login_for(gh_sim, "release-manager")
+    rm = ReleaseService.connect(
+        api_url=gh_sim.api_url,
+        repository=gh_sim.repository,
+        token=gh_sim.token(me),
+        config=Config(),
+        sleep=waits.append,
+    )
+    run_id = gh_sim.push(branch="main", title="Release")
+    advance_until(gh_sim, rm, run_id, waiting_for("canary"))
+    gh_sim.faults.once("*/pending_deployments", "secondary", method="POST")
+    decision = rm.approve(run_id, Stage.CANARY, "ok")
+    assert decision.attempts == 2
+    assert waits == [60.0]  # the simulator's Retry-After, honoured before the second POST
+    assert approvals_by(rm, run_id, me) == 1
