@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +172,31 @@ def test_download_command(demo_sim: Any, tmp_path: Path) -> None:
     assert "already there and verified" in again.out
     missing = cli(["download", "1", "--name", "x"], env, tmp_path)
     assert missing.code == ExitCode.NOT_FOUND
+
+
+def test_real_cli_in_a_subprocess(gh_sim: Any, connect_as: Any, tmp_path: Path) -> None:
+    env = {**os.environ, **env_for(gh_sim, "release-manager")}
+    service = connect_as(gh_sim, "release-manager")
+    run_id = gh_sim.push(branch="main", title="From a script")
+    advance_until(gh_sim, service, run_id, waiting_for("canary"))
+
+    def releasemgr(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "releasemgr", *argv],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    approved = releasemgr("approve", str(run_id), "--stage", "canary", "-m", "from CI")
+    assert approved.returncode == 0, approved.stderr
+    assert "Approved canary-windows, canary-macos" in approved.stdout
+    again = releasemgr("approve", str(run_id), "--stage", "canary", "-m", "from CI")
+    assert again.returncode == ExitCode.CONFLICT
+    assert again.stderr.startswith("releasemgr: no canary gate is waiting")
+    assert "Traceback" not in again.stderr
+    status = json.loads(releasemgr("status", str(run_id), "--json").stdout)
+    assert status["run"]["id"] == run_id
