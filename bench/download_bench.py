@@ -8,7 +8,9 @@ zips it as an artifact and attaches it to a simulator on loopback. Then, in the 
 2. peak memory (max RSS) of a whole download (transfer, digest, verify, extract) in a fresh
    subprocess (goal: under 150 MB);
 3. download with SHA-256 computed while streaming against the same transfer with hashing off,
-   and against download-then-hash (goal: hashing hidden, ratio near 1.0).
+   against hashing the file alone, and against download-then-hash (goal: hashing hidden in
+   the transfer; on loopback the transfer outruns single-stream SHA-256, so the floor is the
+   slower of the two and the ratio to that floor should be near 1.0).
 
 Usage: ``python bench/download_bench.py [--size-mib 1024] [--rounds 3] [--keep DIR]``.
 Needs about 4x the size in free disk space under the temporary directory; removes it all.
@@ -33,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from releasemgr.github import download as download_mod
+from releasemgr.github import transfer as transfer_mod
 from releasemgr.github.download import RetryPolicy
 
 APP = "ZyraVideoAgentBackend"
@@ -116,11 +118,11 @@ class _NoHash:
 
 def transfer_seconds(args: dict[str, Any], dest: Path, *, hashing: bool = True) -> float:
     """Seconds of the transfer phase of one download (the zip kept, not extracted)."""
-    real = download_mod.hashlib
+    real = transfer_mod.hashlib
     if not hashing:
-        download_mod.hashlib = type("H", (), {"sha256": _NoHash})  # type: ignore[assignment]
+        transfer_mod.hashlib = type("H", (), {"sha256": _NoHash})  # type: ignore[assignment]
     try:
-        fetcher = download_mod._Fetcher(  # the transfer alone, without verify
+        fetcher = transfer_mod.Fetcher(  # the transfer alone, without verify
             f"{args['api_url']}/repos/{args['repository']}/actions/artifacts/"
             f"{args['artifact_id']}/zip",
             args["token"],
@@ -138,7 +140,7 @@ def transfer_seconds(args: dict[str, Any], dest: Path, *, hashing: bool = True) 
         target.unlink()
         return elapsed
     finally:
-        download_mod.hashlib = real
+        transfer_mod.hashlib = real
 
 
 def hash_file_seconds(path: Path) -> float:
@@ -208,7 +210,8 @@ def main() -> int:
         }
         dest = work / "dest"
         dest.mkdir()
-        hash_pass = hash_file_seconds(zip_path)  # also warms the page cache for the server
+        hash_file_seconds(zip_path)  # warms the page cache for the server
+        hash_pass = min(hash_file_seconds(zip_path) for _ in range(2))
 
         curl_t, ours_t, nohash_t = [], [], []
         for _ in range(opts.rounds):
@@ -227,7 +230,13 @@ def main() -> int:
         )
         print(f"  no hashing    best {size / nohash_best / MIB:7.0f} MiB/s")
         print(f"throughput vs curl: {curl_best / ours_best:.2f}x (goal >= 0.9x)")
-        print(f"download+hash vs download alone: {ours_best / nohash_best:.2f} (goal ~1.0)")
+        print(f"SHA-256 of the file alone: {hash_pass:.2f} s ({size / hash_pass / MIB:.0f} MiB/s)")
+        print(f"download+hash vs download alone: {ours_best / nohash_best:.2f}")
+        floor = max(nohash_best, hash_pass)
+        print(
+            f"download+hash vs the slower of download alone and hashing alone: "
+            f"{ours_best / floor:.2f} (goal ~1.0: the two overlap fully)"
+        )
         then = nohash_best + hash_pass
         print(
             f"download-then-hash: {then:.2f} s vs download+hash {ours_best:.2f} s "
