@@ -101,10 +101,13 @@ class Metadata:
     @classmethod
     def from_json(cls, text: str | bytes, *, source: str = METADATA_NAME) -> Metadata:
         """Parse and validate; raise ``InputError`` naming the file and the field."""
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{source}: not valid UTF-8 (byte {exc.start + 1})") from None
         try:
             data = json.loads(text)
-        except UnicodeDecodeError:
-            raise InputError(f"{source}: not valid UTF-8") from None
         except json.JSONDecodeError as exc:
             raise InputError(f"{source}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
         if not isinstance(data, dict):

@@ -14,11 +14,14 @@ import os
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from releasemgr.errors import InputError, UnsafeArchiveError
 from releasemgr.release.checksums import UnsafePath, normalize_path
+from releasemgr.release.zipstream import SUPPORTED, EntryError, iter_entry
 
 _CHUNK = 1 << 20
 _UNIX = 3  # ZipInfo.create_system of an entry made on a Unix-like system
@@ -117,6 +120,8 @@ class _Extraction:
         self.real_dest = os.path.realpath(dest)
         self.dirs: list[Path] = []
         self.files: list[Path] = []
+        self.handle: BinaryIO | None = None
+        self.buffer = memoryview(bytearray(_CHUNK))
 
     def make_dirs(self, rel: str) -> Path:
         current = self.dest
@@ -157,9 +162,10 @@ def safe_extract(zip_path: Path, dest: Path, *, limits: ZipLimits = ZipLimits())
             created_dest = True
         job = _Extraction(dest)
         try:
-            total = 0
-            for info in infos:
-                total = _extract_one(zf, info, job, limits, total, Path(zip_path))
+            with open(zip_path, "rb") as job.handle:
+                total = 0
+                for info in infos:
+                    total = _extract_one(zf, info, job, limits, total, Path(zip_path))
         except BaseException:
             job.rollback()
             if created_dest:
@@ -196,24 +202,39 @@ def _extract_one(
     job.files.append(target)
     written = 0
     try:
-        with os.fdopen(fd, "wb") as out, zf.open(info) as member:
-            while chunk := member.read(_CHUNK):
+        with os.fdopen(fd, "wb") as out:
+            for chunk in _entry_chunks(zf, info, job):
                 written += len(chunk)
                 total += len(chunk)
                 _check_real_size(info, name, written, total, limits, source)
                 out.write(chunk)
+    except EntryError as exc:
+        if "declared" in str(exc):
+            raise UnsafeArchiveError(f"{source}: entry {name!r}: {exc}") from None
+        raise InputError(f"{source}: entry {name!r} is corrupt ({exc})") from None
     except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise InputError(f"{source}: entry {name!r} is corrupt ({exc})") from None
     target.chmod(mode)
     return total
 
 
+def _entry_chunks(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, job: _Extraction
+) -> Iterator[bytes | memoryview]:
+    """The entry's bytes, counted as they inflate; other methods go through zipfile."""
+    if info.compress_type in SUPPORTED:
+        assert job.handle is not None
+        yield from iter_entry(job.handle, info, job.buffer, check_crc=True)
+        return
+    with zf.open(info) as member:
+        while chunk := member.read(_CHUNK):
+            yield chunk
+
+
 def _check_real_size(
     info: zipfile.ZipInfo, name: str, written: int, total: int, limits: ZipLimits, source: Path
 ) -> None:
     where = f"{source}: entry {name!r}"
-    if written > info.file_size:
-        raise UnsafeArchiveError(f"{where}: inflates beyond its declared {info.file_size} bytes")
     if written > limits.max_file_bytes:
         raise UnsafeArchiveError(f"{where}: over the limit of {limits.max_file_bytes} bytes")
     if total > limits.max_total_bytes:

@@ -184,9 +184,12 @@ def _verify_folder(
     tree = scan_tree(root, skip_top=UNLISTED)
     verdicts: dict[str, FileVerdict] = {}
     to_hash: list[tuple[ChecksumEntry, TreeFile]] = []
+    explained: set[str] = set()  # problem paths already reported through a listed file
     for entry in entries:
         found = tree.files.get(entry.path)
         problem = tree.problem_for(entry.path)
+        if problem is not None:
+            explained.add(problem.path)
         if found is not None:
             to_hash.append((entry, found))
         elif problem is not None and problem.kind in ("outside", "special", "loop"):
@@ -202,7 +205,7 @@ def _verify_folder(
         if rel not in listed:
             verdicts[rel] = FileVerdict(rel, "extra", "present but not listed in checksums.txt")
     for problem in tree.problems:
-        if problem.path not in listed and problem.path not in verdicts:
+        if problem.path not in explained and problem.path not in verdicts:
             verdict: Literal["extra", "unsafe"] = (
                 "unsafe" if problem.kind in ("outside", "special", "loop") else "extra"
             )

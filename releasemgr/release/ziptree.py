@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import io
 import shutil
-import struct
 import tempfile
 import threading
 import zipfile
@@ -25,10 +24,9 @@ from releasemgr.errors import Cancelled, InputError
 from releasemgr.release.checksums import CHECKSUMS_NAME, UnsafePath
 from releasemgr.release.hashing import FileHash, Progress, chunk_buffer
 from releasemgr.release.safezip import ZipLimits, entry_name, entry_problem, open_zip
+from releasemgr.release.zipstream import SUPPORTED, EntryError, iter_entry
 
 SMALL_LIMIT = 64 << 20  # checksums.txt, metadata.json and the channel files are far smaller
-_OUT_CHUNK = 4 << 20  # bound on what one inflate call may produce
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
 
 
 @dataclass
@@ -72,61 +70,27 @@ class ZipPackage:
         self, info: zipfile.ZipInfo, *, progress: Progress, cancel: threading.Event | None
     ) -> FileHash:
         """SHA-256 of one member's content, streamed; safe to call from many threads at once."""
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        if info.compress_type not in SUPPORTED:
             return self._hash_via_zipfile(info, progress=progress, cancel=cancel)
         try:
             return self._hash_raw(info, progress=progress, cancel=cancel)
-        except zlib.error as exc:
-            return FileHash(None, 0, f"corrupt zip entry ({exc})")
         except OSError as exc:
             return FileHash(None, 0, f"cannot be read: {exc.strerror or exc}")
 
     def _hash_raw(
         self, info: zipfile.ZipInfo, *, progress: Progress, cancel: threading.Event | None
     ) -> FileHash:
-        handle = self._handle()
-        handle.seek(info.header_offset)
-        header = handle.read(_LOCAL_HEADER.size)
-        if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-            return FileHash(None, 0, "corrupt zip entry (bad local header)")
-        _, name_len, extra_len = _LOCAL_HEADER.unpack(header)
-        handle.seek(info.header_offset + _LOCAL_HEADER.size + name_len + extra_len)
-        inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
         digest = hashlib.sha256()
-        buf = chunk_buffer()
-        remaining = info.compress_size
         count = 0
-
-        def take(data: bytes | memoryview) -> None:
-            nonlocal count
-            count += len(data)
-            if count > info.file_size:
-                raise _TooBig
-            digest.update(data)
-            progress.add(len(data))
-
         try:
-            while remaining:
+            for chunk in iter_entry(self._handle(), info, chunk_buffer(), check_crc=False):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("verification cancelled")
-                n = handle.readinto(buf[: min(len(buf), remaining)])
-                if not n:
-                    return FileHash(None, count, "corrupt zip entry (data ends early)")
-                remaining -= n
-                if inflater is None:
-                    take(buf[:n])
-                    continue
-                take(inflater.decompress(buf[:n], _OUT_CHUNK))
-                while inflater.unconsumed_tail:
-                    take(inflater.decompress(inflater.unconsumed_tail, _OUT_CHUNK))
-            if inflater is not None:
-                take(inflater.flush())
-                if not inflater.eof:
-                    return FileHash(None, count, "corrupt zip entry (deflate stream ends early)")
-        except _TooBig:
-            return FileHash(None, count, f"inflates beyond its declared {info.file_size} bytes")
-        if count != info.file_size:
-            return FileHash(None, count, f"has {count} bytes, the zip declares {info.file_size}")
+                digest.update(chunk)
+                count += len(chunk)
+                progress.add(len(chunk))
+        except EntryError as exc:
+            return FileHash(None, count, str(exc))
         return FileHash(digest.hexdigest(), count)
 
     def _hash_via_zipfile(
@@ -157,10 +121,6 @@ class ZipPackage:
                 handle.close()
             self._handles.clear()
         self.zf.close()
-
-
-class _TooBig(Exception):
-    pass
 
 
 def _index(zf: zipfile.ZipFile, path: Path, limits: ZipLimits) -> ZipPackage:
