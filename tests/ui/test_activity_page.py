@@ -104,3 +104,27 @@ def test_corrupt_lines_are_named_not_fatal(qtbot: QtBot, controller: Controller)
     qtbot.waitUntil(lambda: page.notes_label.isVisibleTo(page))
     assert "line 2" in page.notes_label.text()
     assert page.model.rowCount() == 1
+
+
+def test_an_approval_in_the_window_lands_in_the_log(qtbot: QtBot, controller: Controller) -> None:
+    from releasemgr.config import Config
+    from releasemgr.github.service import ReleaseService
+    from releasemgr.sim import Simulator
+
+    with Simulator(seed=1, scenario="demo") as sim:
+        login = sim.login_for_role("release-manager")
+        service = ReleaseService.connect(
+            api_url=sim.api_url, repository=sim.repository, token=sim.token(login), config=Config()
+        )
+        controller.adopt(service, Session(login, "127.0.0.1", sim.api_url, sim.repository))
+        page = _page(qtbot, controller)
+        gate = next(g for g in service.pending_gates() if g.stage is Stage.CANARY and g.may_approve)
+        with qtbot.waitSignal(recorder_for(controller).recorded, timeout=30_000):
+            controller.decide(gate.run.id, Stage.CANARY, True, "canary looks healthy")
+        assert controller.shutdown(10_000)
+    event = page.shown_events()[0]
+    assert event.kind is ActivityKind.APPROVAL
+    assert event.run_id == gate.run.id
+    assert event.user == login
+    assert event.details["comment"] == "canary looks healthy"
+    assert "canary-windows" in str(event.details["environments"])

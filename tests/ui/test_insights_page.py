@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from releasemgr.model import Kpi, KpiReport, KpiStatus, RunSample
 from releasemgr.ui.controller import Controller
 from releasemgr.ui.pages.insights import (
+    STATUS_WORDS,
     InsightsPage,
     daily_rates,
     format_value,
@@ -138,3 +139,31 @@ def test_signed_out_refresh_says_sign_in(qtbot: QtBot, controller: Controller) -
     page.refresh()
     assert page.error_label.isVisibleTo(page)
     assert "Sign in first." in page.error_label.text()
+
+
+def test_kpis_from_the_demo_world(qtbot: QtBot, controller: Controller) -> None:
+    from releasemgr.config import Config
+    from releasemgr.github.service import ReleaseService
+    from releasemgr.sim import Simulator
+    from releasemgr.ui.controller import Session
+
+    with Simulator(seed=1, scenario="demo") as sim:
+        login = sim.login_for_role("reader")
+        service = ReleaseService.connect(
+            api_url=sim.api_url, repository=sim.repository, token=sim.token(login), config=Config()
+        )
+        controller.adopt(service, Session(login, "127.0.0.1", sim.api_url, sim.repository))
+        page = InsightsPage(controller)
+        qtbot.addWidget(page)
+        page.refresh()
+        qtbot.waitUntil(lambda: page.report is not None, timeout=30_000)
+        assert controller.shutdown(10_000)
+    report = page.report
+    assert report is not None and report.days == 30
+    assert len(report.samples) >= 20  # about 40 runs over the last 30 days
+    for key, card in page.cards.items():
+        kpi = report.get(key)
+        assert card.value_label.text() == format_value(kpi)
+        assert card.status_label.text().startswith(STATUS_WORDS[kpi.status])
+    assert page.rates_chart.series[0].points  # daily build success rates are charted
+    assert page.duration_chart.series[0].points

@@ -92,6 +92,15 @@ def test_board_shows_each_channel_and_platform(
     assert page.history_table.rowCount() == len(board.history)
     assert page.rollback_combo.currentData() == board.previous_production_run()
 
+    # The current production release is preselected; a pick in the history survives a poll.
+    assert page.selected == board.current_for(Channel.STABLE, Platform.WINDOWS)
+    page.history_table.selectRow(3)
+    picked = page.selected
+    assert picked == board.history[3]
+    _load(qtbot, page)
+    assert page.selected == picked
+    assert page.history_table.selectedItems()[0].row() == 3
+
 
 def test_download_verify_and_smoke_test_a_release(
     qtbot: QtBot, demo_sim: Any, controller: Controller, page: ReleasesPage

@@ -8,7 +8,6 @@ and announces each new event by signal so the page updates without re-reading th
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import weakref
 from collections.abc import Mapping, Sequence
@@ -79,14 +78,7 @@ class ActivityRecorder(QObject):
         self._controller = controller
         self.log = log or ActivityLog()
         self._ids = itertools.count(1)
-        # The listener runs on whichever worker wrote the event; the signal queues it to the GUI.
-        self.log.add_listener(self._announce)
         controller.action_done.connect(self._on_action_done)
-
-    def _announce(self, event: ActivityEvent) -> None:
-        # The window may be gone by now; the event is on disk all the same.
-        with contextlib.suppress(RuntimeError):
-            self.recorded.emit(event)
 
     def record(
         self,
@@ -100,11 +92,18 @@ class ActivityRecorder(QObject):
         """Append an event on the pool, stamped with the signed-in user, host and repository."""
         who = self.who()
 
-        def write(_ctx: TaskContext) -> None:
-            self.log.record(kind, summary, outcome=outcome, run_id=run_id, details=details, **who)
+        log = self.log
 
-        # A unique key: recording never supersedes an earlier recording.
-        self._controller.run_local(f"activity.record.{next(self._ids)}", write)
+        def write(_ctx: TaskContext) -> ActivityEvent | None:
+            return log.record(kind, summary, outcome=outcome, run_id=run_id, details=details, **who)
+
+        # A unique key: recording never supersedes an earlier recording. The event comes back
+        # through the task runner, so ``recorded`` is emitted on the GUI thread.
+        self._controller.run_local(f"activity.record.{next(self._ids)}", write, self._announce)
+
+    def _announce(self, event: ActivityEvent | None) -> None:
+        if event is not None:
+            self.recorded.emit(event)
 
     def who(self) -> dict[str, str | None]:
         """The session fields an event carries (all None while signed out)."""

@@ -399,8 +399,21 @@ class ReleasesPage(QWidget):
             self.selected = same[0] if same else None
         if self.selected is None and rows and board.current_for(*rows[0]) is not None:
             self.board_table.selectRow(0)  # the current production release of the first platform
+        elif self.selected is not None:
+            self._highlight(self.selected)  # a poll refilled the tables: keep the row marked
         self._show_selected()
         self.board_loaded.emit(board)
+
+    def _highlight(self, release: Release) -> None:
+        for table in (self.board_table, self.history_table):
+            for row in range(table.rowCount()):
+                item = table.item(row, 0)
+                shown = item.data(Qt.ItemDataRole.UserRole) if item else None
+                if isinstance(shown, Release) and shown.artifact.id == release.artifact.id:
+                    table.blockSignals(True)
+                    table.selectRow(row)
+                    table.blockSignals(False)
+                    return
 
     @staticmethod
     def _fit_height(table: QTableWidget) -> None:
