@@ -171,6 +171,8 @@ def test_the_blob_host_refuses_authorization_and_the_download_never_sends_it(
     assert refused.value.code == 400
     result = world.download(tmp_path)
     assert verify_path(result.path).ok
+    blob = [r.status for r in world.sim.requests if r.path.endswith(".zip")]
+    assert sorted(blob) == [200, 400]  # the download's request, and the refused one above
 
 
 def _signed_url(world: World) -> str:
