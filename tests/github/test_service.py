@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from releasemgr.errors import ConflictError, PermissionDenied
+from releasemgr.errors import Cancelled, ConflictError, PermissionDenied, UsageError
 from releasemgr.model import CellState, Platform, Stage
 from tests.github.conftest import Connect, advance_until, finished, login_for, waiting_for
 
@@ -154,3 +155,22 @@ def test_log_tail_rerun_and_cancel(gh_sim: Any, connect_as: Connect) -> None:
         rm.cancel(run_id)
     rm.rerun_failed(run_id)
     assert rm.run_detail(run_id).run.attempt == 2
+
+
+def test_artifact_by_name_prefix_download_and_cancel(
+    gh_sim: Any, connect_as: Connect, tmp_path: Path
+) -> None:
+    qa = connect_as(gh_sim, "qa")
+    run_id = gh_sim.push(branch="main", title="Package")
+    advance_until(
+        gh_sim, qa, run_id, lambda d: d.cell(Platform.MACOS, Stage.PACKAGE).state.finished
+    )
+    with pytest.raises(UsageError, match="matches several"):
+        qa.artifact_for(run_id=run_id, name="ZyraVideoAgentBackend-")
+    ref = qa.artifact_for(run_id=run_id, name="ZyraVideoAgentBackend-macos-release")
+    assert ref.name.startswith("ZyraVideoAgentBackend-macos-release-") and ref.digest
+    with pytest.raises(Cancelled):
+        qa.download(ref, tmp_path / "cancelled", cancel=lambda: True)
+    assert not any((tmp_path / "cancelled").iterdir())
+    folder = qa.download(ref, tmp_path / "ok")
+    assert folder == tmp_path / "ok" / ref.name and folder.is_dir()
