@@ -78,7 +78,7 @@ def test_metadata_time_is_normalized_to_utc() -> None:
 )
 def test_metadata_refusals_name_the_field(change: dict[str, object], message: str) -> None:
     data = METADATA.to_dict() | change
-    with pytest.raises(InputError, match="^pkg/metadata.json: ") as caught:
+    with pytest.raises(InputError, match=r"^pkg/metadata\.json: ") as caught:
         Metadata.from_json(json.dumps(data), source="pkg/metadata.json")
     assert message in str(caught.value)
 
@@ -98,7 +98,7 @@ def test_metadata_that_is_not_json_is_refused(text: bytes, message: str) -> None
 
 
 def test_read_metadata_names_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="metadata.json: cannot be read"):
+    with pytest.raises(InputError, match=r"metadata\.json: cannot be read"):
         read_metadata(tmp_path / "metadata.json")
 
 
@@ -151,7 +151,7 @@ def test_malformed_channel_files_are_refused(
 
 def test_a_partial_set_of_channel_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "version.txt").write_text(COMMIT + "\n")
-    with pytest.raises(InputError, match="channel release is missing deployed_at.txt"):
+    with pytest.raises(InputError, match=r"channel release is missing deployed_at\.txt"):
         read_channel_files(tmp_path)
 
 

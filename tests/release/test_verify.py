@@ -159,7 +159,7 @@ def test_a_missing_path_or_other_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         verify_path(tmp_path / "nope")
     (tmp_path / "file.txt").write_text("x")
-    with pytest.raises(InputError, match="neither a package folder nor a .zip"):
+    with pytest.raises(InputError, match=r"neither a package folder nor a \.zip"):
         verify_path(tmp_path / "file.txt")
 
 
