@@ -148,7 +148,9 @@ def _send_file(h: _Handler, path: Path, filename: str, decision: Decision) -> No
 
 
 def _copy(h: _Handler, f: BinaryIO, start: int, count: int) -> None:
-    # socket.sendfile uses os.sendfile (zero copy) and falls back to send() by itself.
+    # socket.sendfile uses os.sendfile (zero copy) and falls back to send() by itself; the
+    # buffered headers must leave first.
+    h.wfile.flush()
     h.connection.sendfile(f, start, count)
 
 

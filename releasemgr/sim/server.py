@@ -46,6 +46,9 @@ class SimServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Buffered: headers and a small body leave in one packet when the request is done
+    # (http.server flushes after each request); large bodies bypass the buffer.
+    wbufsize = 1 << 16
     server_version = "github.com"
     sys_version = ""
     server: SimServer
@@ -100,6 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _hang_up(self) -> None:
         self.close_connection = True
         with contextlib.suppress(OSError):
+            self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
 
     def send_body(
