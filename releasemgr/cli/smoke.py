@@ -21,6 +21,7 @@ class Options:
     json: bool
     timeout: float | None  # None: the configured smoke.timeout
     checks: tuple[str, ...]  # empty: the configured smoke.checks
+    expect: tuple[str, ...] = ()  # what --version must print; empty: the package's version
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,12 +40,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(repeatable)",
     )
 
+    parser.add_argument(
+        "--expect-version",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="--version must print this (repeatable: any one will do); default: the package's "
+        "version or commit",
+    )
+
 
 def parse(ns: argparse.Namespace) -> Options:
     """Fill the options from parsed arguments; no work."""
     if ns.timeout is not None and not ns.timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, not {ns.timeout:g}")
-    return Options(path=Path(ns.path), json=ns.json, timeout=ns.timeout, checks=tuple(ns.check))
+    if any(not text.strip() for text in ns.expect_version):
+        raise UsageError("--expect-version: give the text --version must print")
+    return Options(
+        path=Path(ns.path),
+        json=ns.json,
+        timeout=ns.timeout,
+        checks=tuple(ns.check),
+        expect=tuple(ns.expect_version),
+    )
 
 
 def run(options: Options, ctx: Context) -> int:
@@ -58,6 +76,7 @@ def run(options: Options, ctx: Context) -> int:
         path,
         specs=options.checks or settings.smoke_checks,
         timeout=options.timeout if options.timeout is not None else settings.smoke_timeout,
+        expect=options.expect,
     )
     if options.json:
         ctx.stdout.write(report.to_json())

@@ -30,6 +30,9 @@ def test_parse_fills_options_only() -> None:
         path=Path("pkg"), json=True, timeout=5.0, checks=("--version",)
     )
     assert _parse("pkg").timeout is None
+    assert _parse("pkg", "--expect-version", "1.4.0").expect == ("1.4.0",)
+    with pytest.raises(UsageError, match="--expect-version"):
+        _parse("pkg", "--expect-version", " ")
     with pytest.raises(UsageError, match="--timeout"):
         _parse("pkg", "--timeout", "0")
 
@@ -83,3 +86,17 @@ def test_the_installed_command_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith(f"PASS {APP}")
+
+
+def test_the_pipelines_build_job_smokes_the_app_folder_before_packaging(tmp_path: Path) -> None:
+    from releasemgr.sim.standins import write_onedir
+
+    write_onedir(tmp_path / "dist", APP, "linux", "1.4.0", COMMIT)
+    ctx = Context.for_test(cwd=tmp_path)
+    code = main(["smoke", f"dist/{APP}", "--expect-version", "1.4.0", "--json"], ctx)
+    assert code == 0, ctx.stdout.getvalue() + ctx.stderr.getvalue()
+    report = json.loads(ctx.stdout.getvalue())
+    assert report["verified"] is False and report["package"] is None
+    ctx = Context.for_test(cwd=tmp_path)
+    assert main(["smoke", f"dist/{APP}", "--expect-version", "9.9.9"], ctx) == 1
+    assert "output does not name 9.9.9" in ctx.stdout.getvalue()
