@@ -101,6 +101,7 @@ def test_monitor_over_downloaded_canaries_agrees_with_the_pipelines_report(
     _check_run(gh_sim, token, arts, run_id, tmp_path, healthy=fail is None)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/bin/sh").exists(), reason="stand-ins are shell scripts")
 def test_a_downloaded_canary_passes_its_smoke_test(demo_sim: Any, tmp_path: Path) -> None:
     token = demo_sim.token(login_for(demo_sim, "qa"))
@@ -113,6 +114,7 @@ def test_a_downloaded_canary_passes_its_smoke_test(demo_sim: Any, tmp_path: Path
     assert report.release.commit[:7] in canary["name"]
 
 
+@pytest.mark.slow
 def test_a_report_artifact_without_a_digest_cannot_be_checked(
     demo_sim: Any, tmp_path: Path
 ) -> None:
