@@ -127,8 +127,13 @@ def download_artifact(
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     try:
-        with open(fd, "wb") as out:
-            digest_hex, size = fetcher.run(out)
+        try:
+            with open(fd, "wb") as out:
+                digest_hex, size = fetcher.run(out)
+        except OSError as exc:  # network faults are handled inside; this is the local disk
+            raise InputError(
+                f"{dest_dir}: cannot write the download ({exc.strerror or exc})"
+            ) from exc
         timings["transfer"] = time.perf_counter() - clock
         if expected_size is not None and size != expected_size:
             raise VerificationFailed(

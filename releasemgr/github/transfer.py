@@ -227,27 +227,28 @@ class Fetcher:
     def _stream(self, resp: http.client.HTTPResponse, out: BinaryIO) -> str:
         """Copy the body to ``out`` and the hasher; ``done`` or why it stopped early."""
         cancel, progress, hasher = self._cancel, self._progress, self._hasher
-        try:
-            while True:
-                buf = hasher.buffer()
-                try:
-                    n = resp.readinto(buf)
-                    if n:
-                        out.write(memoryview(buf)[:n])
-                except BaseException:
-                    hasher.give_back(buf)
-                    raise
-                if not n:
-                    hasher.give_back(buf)
-                    break
-                hasher.feed(buf, n)
-                self._offset += n
-                if progress is not None:
-                    progress(self._offset, max(self._total, self._offset))
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled(f"{self._what}: download cancelled")
-        except (OSError, http.client.HTTPException) as exc:
-            return f"the transfer broke off ({_reason(exc)})"
+        while True:
+            buf = hasher.buffer()
+            try:
+                n = resp.readinto(buf)
+            except (OSError, http.client.HTTPException) as exc:
+                hasher.give_back(buf)
+                return f"the transfer broke off ({_reason(exc)})"
+            if not n:
+                hasher.give_back(buf)
+                break
+            try:
+                # A local write error (disk full) propagates as OSError: it is no network fault.
+                out.write(memoryview(buf)[:n])
+            except BaseException:
+                hasher.give_back(buf)
+                raise
+            hasher.feed(buf, n)
+            self._offset += n
+            if progress is not None:
+                progress(self._offset, max(self._total, self._offset))
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(f"{self._what}: download cancelled")
         if self._total and self._offset < self._total:
             return "the transfer stopped early"
         if self._total and self._offset > self._total:

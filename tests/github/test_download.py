@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -267,3 +269,42 @@ def test_the_zip_digest_is_what_github_lists(world: World) -> None:
     assert world.meta["digest"] == f"sha256:{digest}"
     with zipfile.ZipFile(world.zip_path) as zf:
         assert "checksums.txt" in zf.namelist()
+
+
+DISK_FULL_CHILD = """
+import json, resource, signal, sys
+from pathlib import Path
+from releasemgr.errors import ReleasemgrError
+from releasemgr.github.download import download_artifact
+# Writes past 1 MiB fail with EFBIG, as they would with ENOSPC on a full disk.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+args = json.loads(sys.argv[1])
+args["dest_dir"] = Path(args["dest_dir"])
+try:
+    download_artifact(**args)
+except ReleasemgrError as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses RLIMIT_FSIZE")
+def test_a_disk_that_fills_up_is_reported_and_cleaned_up(world: World, tmp_path: Path) -> None:
+    args = {
+        "api_url": world.sim.api_url,
+        "token": world.token,
+        "repository": world.sim.repository,
+        "artifact_id": world.artifact_id,
+        "dest_dir": str(tmp_path),
+        "expected_digest": world.meta["digest"],
+    }
+    child = subprocess.run(
+        [sys.executable, "-c", DISK_FULL_CHILD, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert child.stdout.startswith(f"InputError {tmp_path}: cannot write the download")
+    assert world.token not in child.stdout + child.stderr
+    assert _listing(tmp_path) == []
