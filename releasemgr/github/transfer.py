@@ -46,15 +46,17 @@ Progress = Callable[[int, int], None]
 class RetryPolicy:
     """How hard a download tries before giving up.
 
-    ``attempts`` bounds consecutive failures that made no progress; ``refreshes`` bounds how
-    often an expired signed URL is replaced; delays grow exponentially up to ``max_delay``;
-    a ``Retry-After`` longer than ``max_retry_after`` is reported instead of waited out.
+    ``attempts`` bounds consecutive failures that made no progress, ``resumes`` the transfers
+    broken off after some progress, ``refreshes`` how often an expired signed URL is replaced.
+    Delays grow exponentially up to ``max_delay``; a ``Retry-After`` longer than
+    ``max_retry_after`` is reported instead of waited out.
     ``wait`` replaces the waiting (tests pass one that returns at once); by default a wait
     ends early when the download is cancelled.
     """
 
     attempts: int = 5
     refreshes: int = 3
+    resumes: int = 50
     base_delay: float = 0.5
     max_delay: float = 8.0
     max_retry_after: float = 60.0
@@ -183,6 +185,10 @@ class Fetcher:
                 continue
             if self._offset > before:
                 self.resumes += 1  # progress was made: resume at once
+                if self.resumes > self._retry.resumes:
+                    raise NetworkError(
+                        f"{self._what}: the connection broke {self.resumes} times; giving up"
+                    )
                 failures = 0
                 continue
             failures = self._failed(failures, outcome, delay)

@@ -308,3 +308,10 @@ def test_a_disk_that_fills_up_is_reported_and_cleaned_up(world: World, tmp_path:
     assert child.stdout.startswith(f"InputError {tmp_path}: cannot write the download")
     assert world.token not in child.stdout + child.stderr
     assert _listing(tmp_path) == []
+
+
+def test_a_connection_that_keeps_breaking_is_given_up_on(world: World, tmp_path: Path) -> None:
+    world.sim.faults.set("drop=1@/artifacts/*.zip")
+    with pytest.raises(NetworkError, match="broke 3 times"):
+        world.download(tmp_path, retry=RetryPolicy(resumes=2, wait=lambda _s: None))
+    assert _listing(tmp_path) == []
