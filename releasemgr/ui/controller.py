@@ -77,7 +77,7 @@ class Controller(QObject):
     refreshed = Signal(object)
     runs_loaded = Signal(object)
     run_loaded = Signal(object)
-    log_tail_loaded = Signal(int, str)
+    log_tail_loaded = Signal(object, str)  # GitHub ids outgrow a C++ int
     gates_loaded = Signal(object)
     gate_decided = Signal(object)
     action_done = Signal(str, str, object)
@@ -102,6 +102,7 @@ class Controller(QObject):
         self._session: Session | None = None
         self.rate_limit: RateLimit | None = None
         self.last_refresh: datetime | None = None
+        self._loading_run: int | None = None
         self._poll = QTimer(self)
         self._poll.setObjectName("controller.poll")
 
@@ -328,12 +329,21 @@ class Controller(QObject):
 
     # -- intents of the pipeline and approvals pages -----------------------------------------
 
-    def load_runs(self, limit: int = 30) -> None:
-        """Read the recent runs; answers on ``runs_loaded``."""
+    def load_runs(self, limit: int = 30, *, poll: bool = False) -> None:
+        """Read the recent runs; answers on ``runs_loaded``.
+
+        ``poll`` marks a timer's request: it is skipped while the same read is in flight, so a
+        poll faster than the server never starves itself by superseding its own requests.
+        """
+        if poll and self.tasks.is_running("runs"):
+            return
         self.call("runs", lambda svc, _ctx: svc.list_runs(limit), self.runs_loaded.emit)
 
-    def load_run(self, run_id: int) -> None:
-        """Read one run's grid and gates; answers on ``run_loaded``."""
+    def load_run(self, run_id: int, *, poll: bool = False) -> None:
+        """Read one run's grid and gates; answers on ``run_loaded`` (``poll``: see load_runs)."""
+        if poll and self._loading_run == run_id and self.tasks.is_running("run"):
+            return
+        self._loading_run = run_id
         self.call("run", lambda svc, _ctx: svc.run_detail(run_id), self.run_loaded.emit)
 
     def load_log_tail(self, job_id: int) -> None:
@@ -345,8 +355,10 @@ class Controller(QObject):
             lambda message: self.log_tail_loaded.emit(job_id, f"No log to show. {message}"),
         )
 
-    def load_gates(self) -> None:
+    def load_gates(self, *, poll: bool = False) -> None:
         """Read every gate waiting across runs; answers on ``gates_loaded`` (WaitingGates)."""
+        if poll and self.tasks.is_running("gates"):
+            return
         self.call("gates", _waiting_gates, self.gates_loaded.emit)
 
     def decide(

@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
         current = self.current_page()
         for page in self.pages:
             if page is current or hasattr(page, "badge_changed"):
-                page.refresh()  # type: ignore[attr-defined]
+                # poll() (optional) skips a read that is still in flight; refresh() forces one.
+                getattr(page, "poll", getattr(page, "refresh"))()  # noqa: B009
 
     def approve_shortcut(self) -> None:
         """Ctrl+Shift+A: go to the page that approves and approve its selection."""

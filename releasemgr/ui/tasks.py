@@ -45,8 +45,7 @@ class TaskContext:
     def report(self, value: object) -> None:
         """Send an intermediate value to the GUI thread (e.g. a device code to show)."""
         if not self.cancelled.is_set():
-            with contextlib.suppress(RuntimeError):
-                self._runner._reported.emit(self.task_id, value)
+            self._runner._post_report(self.task_id, value)
 
     def raise_if_cancelled(self) -> None:
         """Stop the callable here if the task was cancelled or superseded."""
@@ -102,7 +101,7 @@ class _Job(QRunnable):
         finally:
             self._fn = _nothing  # release whatever the callable closed over, on this thread
         try:
-            self._runner._finished.emit(task.task_id, outcome)
+            self._runner._post_outcome(task.task_id, outcome)
         except RuntimeError:
             pass  # the runner was deleted while we worked: nobody is waiting for this answer
         finally:
@@ -123,9 +122,11 @@ class TaskRunner(QObject):
 
     busy_changed = Signal(bool)
     error = Signal(str, object)
-    _finished = Signal(int, object)
-    _progressed = Signal(int, int, int)
-    _reported = Signal(int, object)
+    # Workers only ever send a task id across threads; the values wait in dicts under a lock.
+    # (Python objects in queued signal arguments have shown refcount bugs in PySide6.)
+    _finished = Signal(int)
+    _progressed = Signal(int)
+    _reported = Signal(int)
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +137,8 @@ class TaskRunner(QObject):
         self._lock = threading.Lock()
         self._running = 0  # jobs started and not yet returned, touched by workers too
         self._pending_progress: dict[int, tuple[int, int]] = {}
+        self._outcomes: dict[int, tuple[bool, Any]] = {}
+        self._reports: dict[int, list[object]] = {}
         self._closed = False
         self._busy = False
         self._finished.connect(self._on_finished)
@@ -233,29 +236,48 @@ class TaskRunner(QObject):
             self._pending_progress[task_id] = (done, total)
         if first:
             with contextlib.suppress(RuntimeError):
-                self._progressed.emit(task_id, done, total)
+                self._progressed.emit(task_id)
+
+    def _post_report(self, task_id: int, value: object) -> None:
+        with self._lock:
+            self._reports.setdefault(task_id, []).append(value)
+        with contextlib.suppress(RuntimeError):
+            self._reported.emit(task_id)
+
+    def _post_outcome(self, task_id: int, outcome: tuple[bool, Any]) -> None:
+        with self._lock:
+            self._outcomes[task_id] = outcome
+        self._finished.emit(task_id)
 
     # -- GUI side ----------------------------------------------------------------------------
 
-    @Slot(int, int, int)
-    def _on_progress(self, task_id: int, _done: int, _total: int) -> None:
+    @Slot(int)
+    def _on_progress(self, task_id: int) -> None:
         with self._lock:
-            done, total = self._pending_progress.pop(task_id, (_done, _total))
+            pending = self._pending_progress.pop(task_id, None)
+        if pending is None:
+            return
+        done, total = pending
         task = self._by_id.get(task_id)
         if task is None or task.cancelled or task.on_progress is None:
             return
         task.on_progress(done, total)
 
-    @Slot(int, object)
-    def _on_report(self, task_id: int, value: object) -> None:
+    @Slot(int)
+    def _on_report(self, task_id: int) -> None:
+        with self._lock:
+            values = self._reports.pop(task_id, [])
         task = self._by_id.get(task_id)
         if task is not None and not task.cancelled and task.on_report is not None:
-            task.on_report(value)
+            for value in values:
+                task.on_report(value)
 
-    @Slot(int, object)
-    def _on_finished(self, task_id: int, outcome: tuple[bool, Any]) -> None:
+    @Slot(int)
+    def _on_finished(self, task_id: int) -> None:
         with self._lock:
             self._pending_progress.pop(task_id, None)
+            self._reports.pop(task_id, None)
+            outcome = self._outcomes.pop(task_id, (False, None))
         task = self._by_id.pop(task_id, None)
         if task is None:
             return  # superseded or cancelled: drop it

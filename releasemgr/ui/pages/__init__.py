@@ -12,6 +12,9 @@ A page is a ``QWidget`` subclass with:
   (0 hides it), e.g. the number of gates waiting;
 - optionally ``needs_session: bool = True``: False for pages that work offline (Verify), which
   then stay usable while signed out;
+- optionally ``poll()``: what the window's poll timer calls instead of ``refresh()``; it should
+  not supersede a read of the same thing that is still in flight (``Controller.load_*`` take
+  ``poll=True`` for that);
 - optionally ``approve_selected()`` (the approve shortcut calls it on the page that has it) and
   ``shutdown()`` (called before the window closes, after pending work was cancelled).
 

@@ -311,6 +311,10 @@ class ApprovalsPage(QWidget):
         """Re-read every waiting gate."""
         self.controller.load_gates()
 
+    def poll(self) -> None:
+        """The window's timer: re-read the gates unless a read is still in flight."""
+        self.controller.load_gates(poll=True)
+
     def selected(self) -> GateGroup | None:
         """The group selected in the table."""
         row = self.table.currentRow()

@@ -156,6 +156,12 @@ class PipelinePage(QWidget):
         if self.selected_run_id is not None:
             self.controller.load_run(self.selected_run_id)
 
+    def poll(self) -> None:
+        """The window's timer: like refresh, but never superseding a read still in flight."""
+        self.controller.load_runs(50, poll=True)
+        if self.selected_run_id is not None:
+            self.controller.load_run(self.selected_run_id, poll=True)
+
     def select_run(self, run_id: int) -> None:
         """Select the run ``run_id`` in the list (it loads its grid)."""
         row = self.runs.row_of(run_id)
@@ -203,10 +209,10 @@ class PipelinePage(QWidget):
             QDesktopServices.openUrl(QUrl(self.selected_cell.html_url))
 
     def _poll_live(self) -> None:
-        if self.selected_run_id is None or not self.isVisible():
-            return
-        self.controller.load_run(self.selected_run_id)
-        self.controller.load_runs(50)
+        if self.selected_run_id is None:
+            return  # (hideEvent stops the timer while another page is shown)
+        self.controller.load_run(self.selected_run_id, poll=True)
+        self.controller.load_runs(50, poll=True)
 
     # -- answers -------------------------------------------------------------------------------
 
