@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from releasemgr.errors import Cancelled, InputError, VerificationFailed
+from releasemgr.release.checksums import CHECKSUMS_NAME
 from releasemgr.release.manifest import (
     METADATA_NAME,
     ChannelInfo,
@@ -133,7 +134,7 @@ def locate(path: Path) -> tuple[Path, Path | None]:
         if path.suffix.lower() == ".zip":
             raise InputError(f"{path}: a zip cannot be run; extract it first (releasemgr download)")
         return path, _package_root_of(path.parent)
-    root = path if (path / "checksums.txt").is_file() else _package_root_of(path)
+    root = path if (path / CHECKSUMS_NAME).is_file() else _package_root_of(path)
     info = _app_only(root)
     app_dirs = [path] if (path / "_internal").is_dir() or path != root else []
     if not app_dirs:
@@ -163,11 +164,10 @@ def _app_only(root: Path | None) -> ReleaseInfo:
         return ReleaseInfo()
 
 
-def _package_root_of(folder: Path) -> Path | None:
-    for candidate in (folder, *list(folder.parents)[:2]):
-        if (candidate / "checksums.txt").is_file():
-            return candidate
-    return None
+def _package_root_of(app_folder: Path) -> Path | None:
+    """The package root around an app folder: its parent, when that holds checksums.txt."""
+    parent = app_folder.resolve().parent
+    return parent if (parent / CHECKSUMS_NAME).is_file() else None
 
 
 def read_release_info(root: Path | None) -> ReleaseInfo:
