@@ -120,16 +120,20 @@ def main() -> int:
         root = work / "package"
         started = time.perf_counter()
         size = build_tree(root, big_mib=args.big_mib, small=args.small, small_mib=args.small_mib)
-        print(f"tree: {args.small} small files + 1 x {args.big_mib} MiB = {size / MIB:.0f} MiB "
-              f"({time.perf_counter() - started:.1f} s to write)")
+        print(
+            f"tree: {args.small} small files + 1 x {args.big_mib} MiB = {size / MIB:.0f} MiB "
+            f"({time.perf_counter() - started:.1f} s to write)"
+        )
         started = time.perf_counter()
         write_package(root, app="App", platform="linux", version="1.0.0", commit=COMMIT)
         package_s = time.perf_counter() - started
         zip_path = work / "package.zip"
         started = time.perf_counter()
         make_zip(root, zip_path)
-        print(f"zip: {zip_path.stat().st_size / MIB:.0f} MiB deflate "
-              f"({time.perf_counter() - started:.1f} s to write)")
+        print(
+            f"zip: {zip_path.stat().st_size / MIB:.0f} MiB deflate "
+            f"({time.perf_counter() - started:.1f} s to write)"
+        )
 
         cli = [sys.executable, "-m", "releasemgr", "verify"]
         quiet = {"stdout": subprocess.DEVNULL, "check": True}

@@ -7,7 +7,9 @@ scheduled biggest first: one huge file started last would otherwise run alone at
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import stat
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -84,13 +86,17 @@ class FileHash:
 
 def hash_file(path: Path, *, progress: Progress, cancel: threading.Event | None) -> FileHash:
     """SHA-256 of one file; notices a file that changes or is replaced while it is read."""
+    # O_NONBLOCK: a file swapped for a FIFO after the tree was scanned must not hang us.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        handle = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below
+        handle = io.FileIO(os.open(path, flags), "rb")
     except OSError as exc:
         return FileHash(None, 0, f"cannot be read: {exc.strerror or exc}")
     try:
         fd = handle.fileno()
         before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            return FileHash(None, 0, "cannot be read: not a regular file")
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         digest = hashlib.sha256()

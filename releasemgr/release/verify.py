@@ -38,6 +38,7 @@ from releasemgr.release.ziptree import ZipPackage, is_zip, open_package_zip
 
 Verdict = Literal["ok", "mismatch", "missing", "extra", "unsafe"]
 UNLISTED = frozenset({CHECKSUMS_NAME, METADATA_NAME})
+_CHANNEL_FILE_LIMIT = 4096  # one short line each; more than this is not a channel file
 
 
 @dataclass(frozen=True)
@@ -227,8 +228,12 @@ def _verify_folder(
     texts = {}
     for name in CHANNEL_FILES:
         item = tree.files.get(name)
-        if item is not None and item.size < 4096:
-            texts[name] = item.fs_path.read_bytes()
+        if item is not None:
+            try:
+                with open(item.fs_path, "rb") as handle:
+                    texts[name] = handle.read(_CHANNEL_FILE_LIMIT)
+            except OSError as exc:
+                raise InputError(f"{item.fs_path}: cannot be read ({exc.strerror})") from None
     return _finish(str(root), "folder", entries, verdicts, data, meta_bytes, texts, total)
 
 
@@ -344,6 +349,10 @@ def _metadata_problems(
     verdicts: dict[str, FileVerdict],
 ) -> list[str]:
     problems = []
+    if entries and not any(e.path.startswith(f"{metadata.app}/") for e in entries):
+        problems.append(
+            f"metadata.json names app {metadata.app!r}, but no {metadata.app}/ files are listed"
+        )
     if metadata.file_count != len(entries):
         problems.append(
             f"metadata.json says {metadata.file_count} files, checksums.txt lists {len(entries)}"

@@ -325,3 +325,21 @@ def test_a_zip_without_checksums_is_an_input_error(tmp_path: Path) -> None:
         zf.writestr("a.txt", "a")
     with pytest.raises(InputError, match=r"x\.zip/checksums\.txt: is missing"):
         verify_path(path)
+
+
+def test_a_listed_file_replaced_by_a_pipe_is_unsafe_and_does_not_hang(package: Path) -> None:
+    (package / SSL).unlink()
+    os.mkfifo(package / SSL)
+    report = verify_path(package)
+    assert verdicts(report) == {SSL: "unsafe"}
+    assert report.failures[0].detail == "not a regular file"
+
+
+def test_metadata_must_name_the_app_that_is_listed(package: Path) -> None:
+    meta = json.loads((package / "metadata.json").read_text())
+    meta["app"] = "SomethingElse"
+    (package / "metadata.json").write_text(json.dumps(meta))
+    report = verify_path(package)
+    assert report.problems == (
+        "metadata.json names app 'SomethingElse', but no SomethingElse/ files are listed",
+    )
