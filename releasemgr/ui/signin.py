@@ -34,7 +34,8 @@ GITHUB_API = "https://api.github.com"
 def api_url_from(text: str) -> str:
     """The API URL for what a person typed: an Enterprise web URL gets ``/api/v3``.
 
-    A URL that already names an API path (or GitHub.com's API host) is taken as it is.
+    A URL that already names an API path, GitHub.com's API host, or a loopback address (a local
+    simulator or proxy serves the API at its root) is taken as it is.
     """
     text = text.strip().rstrip("/")
     if not text:
@@ -44,7 +45,7 @@ def api_url_from(text: str) -> str:
     parsed = urllib.parse.urlparse(text)
     if parsed.netloc in ("github.com", "www.github.com", "api.github.com"):
         return GITHUB_API
-    if "/api" in parsed.path:
+    if "/api" in parsed.path or parsed.hostname in ("localhost", "127.0.0.1", "::1"):
         return text
     return text + "/api/v3"
 
