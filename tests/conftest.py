@@ -29,6 +29,7 @@ def sim() -> Iterator[object]:
 
     with Simulator(seed=1, scenario="basic") as running:
         yield running
+        assert running.errors == [], running.errors[0]
 
 
 @pytest.fixture
@@ -38,3 +39,4 @@ def sim_demo() -> Iterator[object]:
 
     with Simulator(seed=1, scenario="demo") as running:
         yield running
+        assert running.errors == [], running.errors[0]

@@ -47,6 +47,7 @@ class Backend:
         self.blob_url = "http://127.0.0.1"
         self._secret = secrets.token_bytes(32)
         self.log: deque[LoggedRequest] = deque(maxlen=10_000)
+        self.errors: list[str] = []  # tracebacks of unexpected failures (tests assert none)
         self._log_lock = threading.Lock()
         faults.on_change.append(self.apply_fault_limits)
         self.apply_fault_limits()

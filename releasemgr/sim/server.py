@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import re
 import socket
+import threading
 import time
 import uuid
 from email.utils import formatdate
@@ -28,6 +29,7 @@ from releasemgr.sim.router import API, WEB, HttpError, Request, Response, Router
 ROUTE_MODULES = (routes_actions, routes_artifacts, routes_deploy, routes_misc, routes_web)
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 RATE_DOC = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+MAX_BODY = 1 << 20  # request bodies this API takes are small JSON objects
 _REPOSITORIES = re.compile(r"^/repositories/(\d+)(/.*)?$")
 
 
@@ -41,7 +43,32 @@ class SimServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], backend: Backend, origin: str) -> None:
         self.backend = backend
         self.origin = origin
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def track(self, conn: socket.socket, *, open_: bool) -> None:
+        """Remember (or forget) a client connection, so ``close_all`` can end it."""
+        with self._open_lock:
+            if open_:
+                self._open.add(conn)
+            else:
+                self._open.discard(conn)
+
+    def close_all(self) -> None:
+        """End every open keep-alive connection (after ``shutdown``, when stopping)."""
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Keep an unexpected failure (the request was already answered 500, or the peer went
+        away) in ``backend.errors`` instead of printing a traceback."""
+        import traceback
+
+        self.backend.errors.append(traceback.format_exc(limit=5))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -52,6 +79,19 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "github.com"
     sys_version = ""
     server: SimServer
+
+    def setup(self) -> None:
+        """Track the connection; send at once (no Nagle wait between headers and a body)."""
+        super().setup()
+        self.server.track(self.connection, open_=True)
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def finish(self) -> None:
+        """Forget the connection."""
+        self.server.track(self.connection, open_=False)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the simulator keeps its own request log."""
@@ -76,8 +116,33 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- common ----------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
+        try:
+            self._answer()
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
+            raise
+        except Exception:
+            import traceback
+
+            self.server.backend.errors.append(traceback.format_exc(limit=8))
+            body = b'{"message":"Server Error","documentation_url":"https://docs.github.com/rest"}'
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.send_body(500, {"Content-Type": "application/json; charset=utf-8"}, body)
+
+    def _answer(self) -> None:
         backend = self.server.backend
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            self.close_connection = True
+            self.send_body(
+                413 if length > 0 else 400,
+                {"Content-Type": "application/json"},
+                b'{"message":"Problems parsing the request body"}',
+            )
+            return
         body = self.rfile.read(length) if length > 0 else b""
         parts = urlsplit(self.path)
         path = unquote(parts.path) or "/"

@@ -129,6 +129,7 @@ class Simulator:
         self._stopping.set()
         for server in self._servers:
             server.shutdown()
+            server.close_all()
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=10)
@@ -202,6 +203,11 @@ class Simulator:
             "repository": self.repository,
             "users": {u.login: {"role": u.role, "token": u.token} for u in self.users.values()},
         }
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of unexpected failures inside the simulator (a test wants none)."""
+        return list(self.backend.errors)
 
     @property
     def requests(self) -> list[LoggedRequest]:

@@ -116,3 +116,44 @@ def test_filters(sim_demo: Simulator) -> None:
     assert named and all(a["name"] == name for a in named)
     envs = api.ok(f"{REPO}/deployments?environment=canary-macos&per_page=100")
     assert envs and all(d["environment"] == "canary-macos" for d in envs)
+
+
+def test_malformed_requests_get_clean_errors(sim: Simulator, api: Api) -> None:
+    import socket
+
+    host, port = sim.api_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(b"POST /user HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+        assert conn.recv(100).startswith(b"HTTP/1.1 400")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(b"POST /user HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+        assert conn.recv(100).startswith(b"HTTP/1.1 413")
+    run_id = sim.push(title="Bad JSON")
+    bad = api.call("POST", f"{REPO}/actions/runs/{run_id}/pending_deployments", b"{nope")
+    assert bad.status == 400 and bad.json()["message"] == "Problems parsing JSON"
+    wrong = api.post(
+        f"{REPO}/actions/runs/{run_id}/pending_deployments",
+        {"environment_ids": ["x"], "state": "approved", "comment": "c"},
+    )
+    assert wrong.status == 422 and wrong.json()["message"].startswith("Invalid request.")
+    assert api.get(f"{REPO}/actions/runs/not-a-number").status == 404
+    assert api.get(f"{REPO}/actions/runs?per_page=lots").status == 422
+    assert api.call("DELETE", "/user").status == 404
+
+
+def test_stop_ends_keep_alive_connections() -> None:
+    import http.client
+
+    sim = Simulator(seed=2, scenario="basic").start()
+    host, port = sim.api_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", "/rate_limit")
+    assert conn.getresponse().read()
+    sim.stop()
+    try:
+        conn.request("GET", "/rate_limit")
+        answer = conn.getresponse()
+    except (ConnectionError, http.client.HTTPException, OSError):
+        answer = None
+    assert answer is None
+    conn.close()
