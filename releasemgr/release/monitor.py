@@ -11,7 +11,7 @@ import json
 import tempfile
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,6 @@ class MonitorReport:
     healthy: bool
     reasons: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data, schema ``releasemgr/monitoring-report`` version 1."""
@@ -71,7 +70,6 @@ class MonitorReport:
             "platforms": {
                 p.platform: {**asdict(p), "problems": list(p.problems)} for p in self.platforms
             },
-            **({"extra": self.extra} if self.extra else {}),
         }
 
     def to_json(self) -> str:
@@ -101,7 +99,6 @@ class MonitorReport:
                 versions_consistent=_bool(data["versions_consistent"], "versions_consistent"),
                 healthy=_bool(data["healthy"], "healthy"),
                 reasons=tuple(str(r) for r in data["reasons"]),
-                extra=dict(data.get("extra") or {}),
             )
         except KeyError as exc:
             raise InputError(f"{source}: missing field {exc.args[0]!r}") from exc

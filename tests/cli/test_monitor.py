@@ -82,3 +82,13 @@ def test_the_installed_command_runs_as_the_pipeline_does(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["healthy"] is True
+
+
+def test_expect_version_names_the_release_the_job_was_meant_to_check(tmp_path: Path) -> None:
+    make_canary(tmp_path / "dl" / "w", "windows")
+    make_canary(tmp_path / "dl" / "m", "macos")
+    ctx = Context.for_test(cwd=tmp_path)
+    assert main(["monitor", "dl", "--expect-version", COMMIT[:7]], ctx) == 0
+    ctx = Context.for_test(cwd=tmp_path)
+    assert main(["monitor", "dl", "--expect-version", OTHER], ctx) == 1
+    assert f"is not the expected {OTHER}" in ctx.stdout.getvalue()
