@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -56,10 +55,9 @@ def apply_theme(app: QApplication, forced: str = "") -> None:
     if sys.platform.startswith("linux") or forced:
         app.setStyle("Fusion")
         app.setPalette(dark_palette() if dark else app.style().standardPalette())
-    if not forced:
+    if not forced and not app.property("releasemgr.follows_scheme"):
         # Re-apply when the user flips the system theme while the window is open.
-        with contextlib.suppress(RuntimeError, TypeError):
-            hints.colorSchemeChanged.disconnect()
+        app.setProperty("releasemgr.follows_scheme", True)
         hints.colorSchemeChanged.connect(lambda _s: apply_theme(app))
 
 
