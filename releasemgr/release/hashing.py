@@ -22,6 +22,8 @@ from releasemgr.errors import Cancelled
 # 256 KiB: big enough that hashlib drops the GIL and syscalls are few, small enough that the
 # copy out of the page cache is still in L2 when hashlib reads it.
 CHUNK = 256 << 10
+BATCH_BYTES = 8 << 20  # files smaller than this are hashed several to a pool task
+BATCH_ITEMS = 64
 ProgressFn = Callable[[int, int], None]
 
 T = TypeVar("T")
@@ -133,6 +135,25 @@ def hash_file(path: Path, *, progress: Progress, cancel: threading.Event | None)
     return FileHash(digest.hexdigest(), count)
 
 
+def _batches(sizes: list[int], order: list[int]) -> list[list[int]]:
+    """Group small items (in ``order``) so that each pool task carries a few MiB of work."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    current_bytes = 0
+    for i in order:
+        if sizes[i] >= BATCH_BYTES:
+            batches.append([i])
+            continue
+        current.append(i)
+        current_bytes += sizes[i]
+        if current_bytes >= BATCH_BYTES or len(current) >= BATCH_ITEMS:
+            batches.append(current)
+            current, current_bytes = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
 def run_biggest_first(
     items: Sequence[T],
     *,
@@ -143,27 +164,32 @@ def run_biggest_first(
 ) -> list[R]:
     """``work(item)`` for every item on a thread pool, biggest first; results in input order.
 
+    Small items travel in batches of a few MiB, so pool overhead stays small next to hashing.
     The first exception (``Cancelled`` included) stops the rest and is raised here.
     """
     if not items:
         return []
-    order = sorted(range(len(items)), key=lambda i: size(items[i]), reverse=True)
-    count = min(workers or default_workers(), len(items))
+    sizes = [size(item) for item in items]
+    order = sorted(range(len(items)), key=sizes.__getitem__, reverse=True)
     results: list[R | None] = [None] * len(items)
+    count = min(workers or default_workers(), len(items))
     if count == 1:
         for i in order:
             results[i] = work(items[i])
         return results  # type: ignore[return-value]
+
+    def run_batch(batch: list[int]) -> None:
+        for i in batch:
+            results[i] = work(items[i])
+
     pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="releasemgr-hash")
     try:
-        futures = {pool.submit(work, items[i]): i for i in order}
+        futures = [pool.submit(run_batch, batch) for batch in _batches(sizes, order)]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for future in done:
             error = future.exception()
             if error is not None:
                 raise error
-        for future, i in futures.items():
-            results[i] = future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return results  # type: ignore[return-value]
