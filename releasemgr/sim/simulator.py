@@ -97,7 +97,7 @@ class Simulator:
         for server in self._servers:
             thread = threading.Thread(
                 target=server.serve_forever,
-                kwargs={"poll_interval": 0.2},
+                kwargs={"poll_interval": 0.05},
                 name=f"sim-{server.origin}",
                 daemon=True,
             )
