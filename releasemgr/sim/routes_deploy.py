@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from releasemgr.sim import payloads
+from releasemgr.sim import payloads_deploy as payloads
 from releasemgr.sim.entities import Deployment
 from releasemgr.sim.router import API, HttpError, Request, Response, paginate
 from releasemgr.sim.world import WorldError
