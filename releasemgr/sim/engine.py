@@ -195,6 +195,8 @@ def _complete(world: World, run: Run, job: Job) -> None:
     elif kind and ok:
         _upload_release(world, run, job, at)
     conclusion = "success" if ok else "failure"
+    if ok and kind == "production" and not run.rollback_target:
+        world.tags.setdefault(f"v{run.version}", run.head_sha)  # the release's tag
     if job.deployment_id is not None:
         _deployment_status(world, job, "success" if ok else "failure", at, job.fail_reason)
         if ok:
@@ -262,6 +264,10 @@ def _new_artifact(
         head_sha=run.head_sha,
         recipe=recipe,
     )
+    for other in world.artifacts.values():
+        # upload-artifact with overwrite: a re-run's upload replaces the earlier one
+        if other.run_id == run.id and other.name == name and not other.deleted:
+            other.deleted = True
     world.artifacts[art.id] = art
     for hook in world.on_artifact:
         hook(art)  # type: ignore[operator]

@@ -297,6 +297,7 @@ class World:
             raise WorldError(422, "Workflow does not have 'workflow_dispatch' trigger")
         values = {k: str(v) for k, v in inputs.items()}
         title = f"Manual run on {branch}"
+        version = branch[1:] if branch in self.tags and branch.startswith("v") else None
         return self.push(
             branch,
             title=title,
@@ -305,6 +306,7 @@ class World:
             event="workflow_dispatch",
             inputs=values,
             at=at,
+            version=version,
         )
 
     def rollback(

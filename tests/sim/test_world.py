@@ -363,3 +363,27 @@ def test_run_logs_zip_lists_every_job(sim: Simulator, api: Api) -> None:
         )
     )
     assert len(archive.namelist()) == len(_jobs(api, run_id))
+
+
+def test_released_versions_are_tagged_and_dispatchable(sim: Simulator, api: Api) -> None:
+    tags = sim.world.tags
+    assert tags  # the basic world's production release
+    tag, sha = next(iter(tags.items()))
+    path = f"{REPO}/actions/workflows/build-and-deploy.yml/dispatches"
+    answer = api.post(path, {"ref": f"refs/tags/{tag}", "return_run_details": True})
+    run = _run(api, answer.json()["workflow_run_id"])
+    assert (run["head_branch"], run["head_sha"]) == (tag, sha)
+    sim.advance(3600)
+    arts = api.ok(f"{REPO}/actions/runs/{run['id']}/artifacts")["artifacts"]
+    assert any(f"-release-{tag[1:]}-{sha[:7]}" in a["name"] for a in arts)
+
+
+def test_a_rerun_upload_replaces_the_earlier_artifact(sim: Simulator, api: Api) -> None:
+    run_id = sim.push(title="Twice", fail={"test-macos": "flaky"})
+    sim.advance(3600)
+    before = {a["name"] for a in api.ok(f"{REPO}/actions/runs/{run_id}/artifacts")["artifacts"]}
+    assert api.post(f"{REPO}/actions/runs/{run_id}/rerun").status == 201
+    sim.advance(3600)
+    after = api.ok(f"{REPO}/actions/runs/{run_id}/artifacts")["artifacts"]
+    names = [a["name"] for a in after]
+    assert len(names) == len(set(names)) and before <= set(names)
