@@ -45,6 +45,8 @@ class SimServer(ThreadingHTTPServer):
         self.origin = origin
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
     def track(self, conn: socket.socket, *, open_: bool) -> None:

@@ -104,3 +104,32 @@ def test_the_real_command_stops_cleanly(sig: signal.Signals) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_port_in_use_is_a_usage_error() -> None:
+    from releasemgr.sim import Simulator
+
+    with Simulator(seed=1, scenario="basic") as running:
+        port = int(running.api_url.rsplit(":", 1)[1])
+        ctx = Context.for_test()
+        assert main(["sim", "--scenario", "basic", "--port", str(port)], ctx) == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in ctx.stderr.getvalue()
+        assert ctx.stdout.getvalue() == ""
+
+
+def test_ipv6_loopback() -> None:
+    import socket
+
+    from releasemgr.sim import Simulator
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this host")
+    try:
+        running = Simulator(seed=1, scenario="basic", host="::1").start()
+    except OSError:
+        pytest.skip("IPv6 loopback is not configured")
+    try:
+        assert running.api_url.startswith("http://[::1]:")
+        assert request(f"{running.api_url}/rate_limit").status == 200
+    finally:
+        running.stop()
