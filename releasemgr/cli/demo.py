@@ -57,6 +57,9 @@ def run(options: Options, ctx: Context) -> int:
     """Start the simulator, open the window signed in, stop the simulator when it closes."""
     import os
 
+    from releasemgr.ui.demo import preload_client
+
+    preload_client()  # overlaps PyGithub's import with building the simulated world
     from releasemgr.sim import Simulator
 
     env = dict(ctx.env)
@@ -75,10 +78,14 @@ def run(options: Options, ctx: Context) -> int:
         if options.screenshot is not None:
             return _screenshots(world, options, env, ctx)
         from releasemgr.ui.app import run_gui
-        from releasemgr.ui.demo import prepare_demo
+        from releasemgr.ui.demo import begin_demo, prepare_demo
 
         print(f"demo: simulated GitHub at {world.api_url} ({world.repository})", file=ctx.stderr)
-        return run_gui(env, prepare=lambda window: prepare_demo(window, world, options.user))
+        return run_gui(
+            env,
+            begin=lambda controller: begin_demo(controller, world, options.user),
+            prepare=lambda window: prepare_demo(window, world, options.user, begun=True),
+        )
     finally:
         sim.stop()
 
@@ -86,15 +93,16 @@ def run(options: Options, ctx: Context) -> int:
 def _screenshots(world: object, options: Options, env: dict[str, str], ctx: Context) -> int:
     from releasemgr.ui.app import create_app
     from releasemgr.ui.controller import Controller
-    from releasemgr.ui.demo import DemoWorld, prepare_demo
+    from releasemgr.ui.demo import DemoWorld, begin_demo, prepare_demo
     from releasemgr.ui.mainwindow import MainWindow
     from releasemgr.ui.screenshot import render_pages, spin_until
 
     assert isinstance(world, DemoWorld) and options.screenshot is not None
     create_app()
     controller = Controller(env=env)
+    begin_demo(controller, world, options.user)
     window = MainWindow(controller)  # no QSettings: screenshots always use the default layout
-    prepare_demo(window, world, options.user)
+    prepare_demo(window, world, options.user, begun=True)
     window.show()
     if not spin_until(lambda: controller.session is not None, 20.0):
         raise UsageError("the demo could not sign in to its own simulator")

@@ -16,6 +16,7 @@ from releasemgr import __version__
 from releasemgr.ui import resources
 
 if TYPE_CHECKING:
+    from releasemgr.ui.controller import Controller
     from releasemgr.ui.mainwindow import MainWindow
 
 APP_NAME = "releasemgr"
@@ -112,6 +113,7 @@ def run_gui(
     api_url: str = "",
     repository: str = "",
     prepare: Callable[[MainWindow], object] | None = None,
+    begin: Callable[[Controller], object] | None = None,
     argv: list[str] | None = None,
 ) -> int:
     """Open the window and run the event loop until it closes; returns the exit code.
@@ -119,7 +121,8 @@ def run_gui(
     Without ``prepare`` the window restores a session from the environment or keychain in the
     background (``api_url``/``repository`` win over the settings), or offers to sign in.
     ``prepare(window)`` runs before the loop instead (the demo signs in and adds its user
-    switcher there).
+    switcher there); ``begin(controller)`` runs before the window is built, so that work it
+    starts (the demo's sign-in) overlaps with building it.
     """
     from releasemgr.ui.controller import Controller
     from releasemgr.ui.mainwindow import MainWindow
@@ -128,6 +131,8 @@ def run_gui(
     env = dict(os.environ if env is None else env)
     app = create_app(argv)
     controller = Controller(env=env)
+    if begin is not None:
+        begin(controller)
     window = MainWindow(controller, settings=window_settings(env))
     attach_sign_in(window, env)
     if prepare is not None:

@@ -96,15 +96,48 @@ class UserSwitcher(QWidget):
             self.combo.setCurrentIndex(index)
 
 
-def prepare_demo(window: MainWindow, world: DemoWorld, login: str | None = None) -> UserSwitcher:
-    """Sign the window in as the first (or named) demo user and add the user switcher."""
-    controller = window.controller
+def begin_demo(controller: Controller, world: DemoWorld, login: str | None = None) -> None:
+    """Start signing in as ``login`` (default: the first user) before the window is built.
+
+    Signing in imports the GitHub client and asks who we are on a worker thread; starting it
+    first lets that overlap with building the window.
+    """
     # The demo world runs the seed's pipeline: the defaults fit, and no file is read.
     controller.config = Config(web_url=world.web_url)
+    if world.users:
+        user = world.user(login) if login else world.users[0]
+        controller.sign_in(world.api_url, world.repository, user.token, False)
+
+
+def prepare_demo(
+    window: MainWindow, world: DemoWorld, login: str | None = None, *, begun: bool = False
+) -> UserSwitcher:
+    """Add the user switcher; sign in as the first (or named) user unless ``begun`` already."""
+    controller = window.controller
+    if not begun:
+        begin_demo(controller, world, login)
     switcher = UserSwitcher(controller, world)
     window.add_status_widget(switcher)
     window.demo_switcher = switcher  # type: ignore[attr-defined]
     window.setWindowTitle(f"releasemgr (demo) — {world.repository}")
-    if world.users:
-        switcher.switch_to(login or world.users[0].login)
+    if controller.session is not None:
+        switcher._on_session(controller.session)
     return switcher
+
+
+def preload_client() -> None:
+    """Import the GitHub client on a daemon thread now, so the first sign-in need not wait.
+
+    PyGithub takes most of a second to import; the demo starts this before building its world.
+    """
+    import importlib
+    import threading
+
+    def load() -> None:
+        for name in ("github", "releasemgr.github.service"):
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                return  # signing in will report it properly
+
+    threading.Thread(target=load, name="preload-client", daemon=True).start()

@@ -217,7 +217,7 @@ class ApprovalsPage(QWidget):
         self.groups: list[GateGroup] = []
         self.pending_confirmation: ConfirmDialog | None = None
         self._seen: set[tuple[int, str, tuple[str, ...]]] | None = None  # None: first load
-        self._login = ""
+        self._login = controller.session.login if controller.session else ""
 
         self.table = QTableWidget(0, len(self.HEADERS))
         self.table.setObjectName("approvals.table")
