@@ -12,6 +12,7 @@ import itertools
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
@@ -93,9 +94,20 @@ class ActivityRecorder(QObject):
         who = self.who()
 
         log = self.log
+        # Stamped now, on the GUI thread: writes on the pool may land in any order, and the
+        # list sorts by this time.
+        event = ActivityEvent(
+            at=datetime.now(UTC),
+            kind=kind,
+            summary=summary,
+            outcome=outcome,
+            run_id=run_id,
+            details=dict(details or {}),
+            **who,
+        )
 
         def write(_ctx: TaskContext) -> ActivityEvent | None:
-            return log.record(kind, summary, outcome=outcome, run_id=run_id, details=details, **who)
+            return log.append(event)
 
         # A unique key: recording never supersedes an earlier recording. The event comes back
         # through the task runner, so ``recorded`` is emitted on the GUI thread.

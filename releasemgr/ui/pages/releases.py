@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QElapsedTimer, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -64,6 +64,7 @@ BOARD_HEADERS = (
     "Traffic",
     "Expires",
 )
+TEXT_EVERY_MS = 250  # how often the progress sentence may change while downloading
 ROLLBACK_HELP = (
     "Restores an earlier production release: a new run re-verifies and republishes it, "
     "after two people approve at the production gates. The release before the current one "
@@ -89,7 +90,9 @@ def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
     table.verticalHeader().setVisible(False)
     table.setAlternatingRowColors(True)
     table.setWordWrap(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Columns are sized once per fill (ResizeToContents would measure every row on every
+    # layout pass, which a download's progress text triggers several times a second).
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     table.horizontalHeader().setStretchLastSection(True)
     return table
 
@@ -129,6 +132,7 @@ class ReleasesPage(QWidget):
         self.pending_confirmation: ConfirmDialog | None = None
         self.last_rollback: RunSummary | None = None
         self.open_url = QDesktopServices.openUrl  # injectable: tests record instead of opening
+        self._text_clock = QElapsedTimer()
 
         self.board_table = _table(BOARD_HEADERS, "releases.board")
         self.history_table = _table(HISTORY_HEADERS, "releases.history")
@@ -374,6 +378,7 @@ class ReleasesPage(QWidget):
                 ]
             for j, text in enumerate(cells):
                 self.board_table.setItem(i, j, _item(text, release))
+        self.board_table.resizeColumnsToContents()
         self._fit_height(self.board_table)
         self.history_table.setRowCount(len(board.history))
         for i, release in enumerate(board.history):
@@ -388,6 +393,7 @@ class ReleasesPage(QWidget):
             ]
             for j, text in enumerate(cells):
                 self.history_table.setItem(i, j, _item(text, release))
+        self.history_table.resizeColumnsToContents()
         self.empty_label.setText(
             "No canary or production release is listed yet. Releases appear once a run has "
             "passed its canary gate."
@@ -457,13 +463,20 @@ class ReleasesPage(QWidget):
             self.select(release)
 
     def _on_progress(self, done: int, total: int) -> None:
-        if total > 0:
-            self.progress.setValue(int(1000 * min(done, total) / total))
-            if self.downloading is not None:
-                self.status_label.setText(
-                    f"Downloading {self.downloading.artifact.name}: "
-                    f"{done / 2**20:.0f} of {total / 2**20:.0f} MiB"
-                )
+        if total <= 0:
+            return
+        value = int(1000 * min(done, total) / total)
+        if value != self.progress.value():
+            self.progress.setValue(value)
+        # Text changes re-lay out the page; a few times a second is plenty to read.
+        if self.downloading is not None and (
+            not self._text_clock.isValid() or self._text_clock.elapsed() >= TEXT_EVERY_MS
+        ):
+            self._text_clock.start()
+            self.status_label.setText(
+                f"Downloading {self.downloading.artifact.name}: "
+                f"{done / 2**20:.0f} of {total / 2**20:.0f} MiB"
+            )
 
     def _downloaded(self, release: Release, folder: Path) -> None:
         self.downloading = None
