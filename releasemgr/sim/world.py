@@ -219,6 +219,8 @@ class World:
     ) -> Run:
         """A commit lands on ``branch`` (or a dispatch): start a run of the pipeline."""
         now = self.clock.now() if at is None else at
+        if actor is not None and actor not in self.accounts:
+            raise ValueError(f"no simulated account {actor!r} to push as")
         wf = self.main_workflow
         sha = sha or self.new_sha(branch)
         if event == "push":
