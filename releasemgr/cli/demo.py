@@ -56,6 +56,8 @@ def parse(ns: argparse.Namespace) -> Options:
 def run(options: Options, ctx: Context) -> int:
     """Start the simulator, open the window signed in, stop the simulator when it closes."""
     import os
+    import shutil
+    import tempfile
 
     from releasemgr.ui.demo import preload_client
 
@@ -66,6 +68,11 @@ def run(options: Options, ctx: Context) -> int:
     if options.screenshot is not None:
         env.setdefault("QT_QPA_PLATFORM", "offscreen")
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # The demo's downloads and activity log go to a scratch folder, never among real ones.
+    scratch = None
+    if not env.get("RELEASEMGR_DATA_DIR"):
+        scratch = Path(tempfile.mkdtemp(prefix="releasemgr-demo-"))
+        env["RELEASEMGR_DATA_DIR"] = os.environ["RELEASEMGR_DATA_DIR"] = str(scratch)
     sim = Simulator(seed=options.seed, scenario="demo", speed=options.speed)
     sim.start()
     try:
@@ -88,6 +95,8 @@ def run(options: Options, ctx: Context) -> int:
         )
     finally:
         sim.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _screenshots(world: object, options: Options, env: dict[str, str], ctx: Context) -> int:

@@ -56,6 +56,10 @@ def render_pages(window: MainWindow, out_dir: Path) -> list[Path]:
     for index, page in enumerate(window.pages):
         window.sidebar.setCurrentRow(index)
         wait_idle(window)
+        stage = getattr(page, "prepare_screenshot", None)
+        if callable(stage):
+            stage()  # e.g. Verify checks a release so the picture shows verdicts
+            wait_idle(window)
         QApplication.processEvents()
         title = str(getattr(type(page), "title", f"page {index + 1}"))
         path = out_dir / f"{index + 1:02d}-{slug(title)}.png"

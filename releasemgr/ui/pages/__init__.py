@@ -15,6 +15,9 @@ A page is a ``QWidget`` subclass with:
 - optionally ``poll()``: what the window's poll timer calls instead of ``refresh()``; it should
   not supersede a read of the same thing that is still in flight (``Controller.load_*`` take
   ``poll=True`` for that);
+- optionally ``prepare_screenshot()``: called by ``releasemgr demo --screenshot`` once the page
+  is shown and idle, to start something worth picturing (the picture is taken when the
+  controller is idle again);
 - optionally ``approve_selected()`` (the approve shortcut calls it on the page that has it) and
   ``shutdown()`` (called before the window closes, after pending work was cancelled).
 
