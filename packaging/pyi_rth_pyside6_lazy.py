@@ -13,17 +13,16 @@ def _pyi_rthook():
     import importlib.util
     import os
     import sys
+    from pathlib import Path
 
     from _pyi_rth_utils import is_macos_app_bundle, prepend_path_to_environment_variable
     from _pyi_rth_utils import qt as qt_rth_utils
 
     qt_rth_utils.ensure_single_qt_bindings_package("PySide6")
-    if sys.platform.startswith("win"):
-        qt_path = os.path.join(sys._MEIPASS, "PySide6")
-    else:
-        qt_path = os.path.join(sys._MEIPASS, "PySide6", "Qt")
-    os.environ["QT_PLUGIN_PATH"] = os.path.join(qt_path, "plugins")
-    os.environ["QML2_IMPORT_PATH"] = os.path.join(qt_path, "qml")
+    qt = Path(sys._MEIPASS, "PySide6")
+    qt_path = str(qt if sys.platform.startswith("win") else qt / "Qt")
+    os.environ["QT_PLUGIN_PATH"] = str(Path(qt_path, "plugins"))
+    os.environ["QML2_IMPORT_PATH"] = str(Path(qt_path, "qml"))
     if sys.platform.startswith("win"):
         prepend_path_to_environment_variable(sys._MEIPASS, "PATH")
     if sys.platform == "darwin" and not is_macos_app_bundle:
