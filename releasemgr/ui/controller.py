@@ -7,6 +7,7 @@ answers with a typed signal, or with a sentence on :attr:`Controller.error` when
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Session:
     api_url: str
     repository: str
     web_url: str = "https://github.com"
+    origin: str = ""  # where the token came from: "keyring", "GH_TOKEN", "GITHUB_TOKEN", or ""
 
 
 class Controller(QObject):
@@ -148,7 +150,8 @@ class Controller(QObject):
             if found is None or not repository:
                 return None
             ctx.raise_if_cancelled()
-            return _connect(api_url, repository, found.token, cfg)
+            service, session = _connect(api_url, repository, found.token, cfg)
+            return service, dataclasses.replace(session, origin=found.source)
 
         def done(answer: tuple[ReleaseService, Session] | None) -> None:
             if answer is not None:
@@ -165,14 +168,12 @@ class Controller(QObject):
         preset = self.config
         self.signing_in.emit(True)
 
-        def work(_ctx: TaskContext) -> tuple[ReleaseService, Session]:
+        def work(_ctx: TaskContext) -> tuple[ReleaseService, Session, str]:
             from releasemgr import config
 
             cfg = preset or config.load(env=env)
-            answer = _connect(api_url, repository, token, cfg)
-            if remember:
-                _remember(api_url, repository, token, cfg, env)
-            return answer
+            service, session = _connect(api_url, repository, token, cfg)
+            return _kept(service, session, token, cfg, env, remember)
 
         self.tasks.submit("session", work, self._signed_in, self._sign_in_error)
 
@@ -186,7 +187,7 @@ class Controller(QObject):
         preset = self.config
         self.signing_in.emit(True)
 
-        def work(ctx: TaskContext) -> tuple[ReleaseService, Session]:
+        def work(ctx: TaskContext) -> tuple[ReleaseService, Session, str]:
             from releasemgr import config
             from releasemgr.github import auth
 
@@ -203,10 +204,8 @@ class Controller(QObject):
                 sleep=lambda seconds: _wait(ctx, seconds),
                 cancelled=ctx.cancelled.is_set,
             )
-            answer = _connect(api_url, repository, token, cfg)
-            if remember:
-                _remember(api_url, repository, token, cfg, env)
-            return answer
+            service, session = _connect(api_url, repository, token, cfg)
+            return _kept(service, session, token, cfg, env, remember)
 
         self.tasks.submit(
             "session",
@@ -222,14 +221,17 @@ class Controller(QObject):
         self.signing_in.emit(False)
 
     def sign_out(self, forget: bool = True) -> None:
-        """End the session; with ``forget`` also delete the keychain entry of its host."""
+        """End the session; with ``forget`` also delete the keychain entry it came from.
+
+        A token from ``GH_TOKEN``/``GITHUB_TOKEN`` or kept only in memory leaves nothing to forget.
+        """
         session = self._session
         self._reset_runner()
         self._service = None
         self._session = None
         self.rate_limit = None
         self.session_changed.emit(None)
-        if forget and session is not None:
+        if forget and session is not None and session.origin == "keyring":
             api_url = session.api_url
 
             def work(_ctx: TaskContext) -> bool:
@@ -239,9 +241,12 @@ class Controller(QObject):
 
             self.tasks.submit("signout", work, None, self._on_error_exc)
 
-    def _signed_in(self, answer: tuple[ReleaseService, Session]) -> None:
+    def _signed_in(self, answer: tuple[ReleaseService, Session, str]) -> None:
+        service, session, warning = answer
         self.signing_in.emit(False)
-        self.adopt(*answer)
+        self.adopt(service, session)
+        if warning:
+            self.notice.emit(warning)
 
     def _sign_in_error(self, exc: BaseException) -> None:
         self.signing_in.emit(False)
@@ -507,15 +512,36 @@ def _connect(
     return service, session
 
 
-def _remember(
-    api_url: str, repository: str, token: str, cfg: Config, env: Mapping[str, str]
-) -> None:
-    """Keep the token in the keychain and the host and repository in the settings."""
-    import dataclasses
+def _kept(
+    service: ReleaseService,
+    session: Session,
+    token: str,
+    cfg: Config,
+    env: Mapping[str, str],
+    remember: bool,
+) -> tuple[ReleaseService, Session, str]:
+    """Keep the token in the keychain when asked; a keychain that fails does not stop sign-in.
 
+    Returns the service, the session (``origin`` "keyring" when kept) and a warning
+    sentence ("" when all went well).
+    """
     from releasemgr import config
+    from releasemgr.errors import ReleasemgrError
     from releasemgr.github import auth
 
-    auth.store_token(api_url, token)
-    if cfg.api_url != api_url or cfg.repository != repository:
-        config.save(dataclasses.replace(cfg, api_url=api_url, repository=repository), env=env)
+    if not remember:
+        return service, session, ""
+    try:
+        auth.store_token(session.api_url, token)
+    except ReleasemgrError as exc:
+        return service, session, f"Signed in, but not remembered: {describe_error(exc)}"
+    session = dataclasses.replace(session, origin="keyring")
+    if cfg.api_url != session.api_url or cfg.repository != session.repository:
+        try:
+            config.save(
+                dataclasses.replace(cfg, api_url=session.api_url, repository=session.repository),
+                env=env,
+            )
+        except OSError as exc:
+            return service, session, f"Signed in; the settings were not saved: {exc.strerror}."
+    return service, session, ""

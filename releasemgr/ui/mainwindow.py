@@ -337,6 +337,7 @@ class MainWindow(QMainWindow):
         """Cancel pending work, let pages clean up, remember the layout."""
         self.poll.stop()
         self.save_layout()
+        self.hide()  # gone for the user at once, even if a worker takes a moment to return
         self.controller.shutdown()
         for page in self.pages:
             shutdown = getattr(page, "shutdown", None)

@@ -137,3 +137,26 @@ def test_cancelling_the_device_flow_stops_polling(
     dialog.reject()
     assert controller.tasks.wait(10_000)
     assert controller.session is None
+
+
+def test_without_a_keychain_sign_in_works_and_says_it_was_not_remembered(
+    qtbot: QtBot, controller: Controller, sim: Simulator
+) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # the autouse keychain fixture restores the previous
+    notices: list[str] = []
+    controller.notice.connect(notices.append)
+    login = sim.login_for_role("qa")
+    with qtbot.waitSignal(controller.session_changed, timeout=20_000) as blocker:
+        controller.sign_in(sim.api_url, sim.repository, sim.token(login), remember=True)
+    assert blocker.args[0].login == login
+    assert blocker.args[0].origin == ""
+    assert notices and notices[0].startswith("Signed in, but not remembered: No usable keyring")
+    # Nothing was kept, so signing out has nothing to forget (and no keychain error appears).
+    errors: list[str] = []
+    controller.error.connect(errors.append)
+    controller.sign_out(forget=True)
+    assert not controller.tasks.busy
+    assert errors == []
