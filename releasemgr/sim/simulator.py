@@ -241,6 +241,14 @@ class Simulator:
             self.world.sync()
             return self.world.push(branch, title=title, sha=sha, actor=actor, fail=fail).id
 
+    def latest_run_id(self, branch: str | None = None) -> int:
+        """The id of the newest run (on ``branch``, when given)."""
+        with self.world.lock:
+            runs = [r for r in self.world.runs.values() if branch in (None, r.head_branch)]
+            if not runs:
+                raise KeyError(f"no run on {branch!r}")
+            return max(runs, key=lambda r: (r.created_at, r.id)).id
+
     def add_artifact(self, run_id: int, name: str, path_to_zip: str | Path) -> int:
         """Attach a prebuilt zip (left in place, streamed from disk) to a run; its id."""
         path = Path(path_to_zip)

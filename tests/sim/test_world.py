@@ -387,3 +387,11 @@ def test_a_rerun_upload_replaces_the_earlier_artifact(sim: Simulator, api: Api) 
     after = api.ok(f"{REPO}/actions/runs/{run_id}/artifacts")["artifacts"]
     names = [a["name"] for a in after]
     assert len(names) == len(set(names)) and before <= set(names)
+
+
+def test_latest_run_id(sim: Simulator) -> None:
+    newest = sim.push(branch="develop", title="Newest")
+    assert sim.latest_run_id() == newest == sim.latest_run_id("develop")
+    assert sim.latest_run_id("main") != newest
+    with pytest.raises(KeyError):
+        sim.latest_run_id("nowhere")
