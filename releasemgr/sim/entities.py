@@ -186,7 +186,8 @@ class DeploymentStatus:
     description: str
     environment: str
     created_at: float
-    log_url: str = ""
+    log_url: str = ""  # set when someone posts the status; jobs' statuses link the run
+    environment_url: str = ""
 
 
 @dataclass

@@ -140,7 +140,9 @@ def deployment(world: World, dep: Deployment, urls: Urls) -> Json:
 def deployment_status(world: World, dep: Deployment, st: DeploymentStatus, urls: Urls) -> Json:
     """A ``deployment-status`` object."""
     api = f"{urls.api}/repos/{world.repo.full_name}"
-    log = f"{urls.web}/{world.repo.full_name}/actions/runs/{dep.run_id}" if dep.run_id else ""
+    log = st.log_url or (
+        f"{urls.web}/{world.repo.full_name}/actions/runs/{dep.run_id}" if dep.run_id else ""
+    )
     return {
         "url": f"{api}/deployments/{dep.id}/statuses/{st.id}",
         "id": st.id,
@@ -154,7 +156,7 @@ def deployment_status(world: World, dep: Deployment, st: DeploymentStatus, urls:
         "updated_at": iso(st.created_at),
         "deployment_url": f"{api}/deployments/{dep.id}",
         "repository_url": api,
-        "environment_url": "",
+        "environment_url": st.environment_url,
         "log_url": log,
         "performed_via_github_app": None,
     }

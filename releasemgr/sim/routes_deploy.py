@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from releasemgr.sim import payloads_deploy as payloads
-from releasemgr.sim.entities import Deployment
+from releasemgr.sim.entities import Deployment, DeploymentStatus
 from releasemgr.sim.router import API, HttpError, Request, Response, paginate
 from releasemgr.sim.world import WorldError
 
@@ -251,3 +251,106 @@ def get_status(req: Request) -> Response:
                 data=payloads.deployment_status(req.backend.world, dep, st, req.backend.urls)
             )
     raise HttpError(404, "Not Found", req.doc)
+
+
+STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
+
+
+def _need_write(req: Request) -> None:
+    if req.user is None or not req.user.can_write:
+        raise HttpError(403, "Resource not accessible by personal access token", req.doc)
+
+
+def _resolve(req: Request, ref: str) -> str | None:
+    world = req.backend.world
+    name = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    if name in world.branches:
+        return world.branches[name]
+    if name in world.tags:
+        return world.tags[name]
+    known = {r.head_sha for r in world.runs.values()}
+    return ref if ref in known else None
+
+
+@API.route("POST", f"{R}/deployments", doc=f"{D}/deployments/deployments#create-a-deployment")
+def create_deployment(req: Request) -> Response:
+    """Create a deployment of a ref to an environment (201)."""
+    _need_write(req)
+    assert req.user is not None
+    world = req.backend.world
+    body = req.json()
+    if not isinstance(body, dict) or not isinstance(body.get("ref"), str):
+        raise _invalid(req, '"ref" wasn\'t supplied.')
+    sha = _resolve(req, body["ref"])
+    if sha is None:
+        raise HttpError(422, f"No ref found for: {body['ref']}", req.doc)
+    env = body.get("environment", "production")
+    payload = body.get("payload", {})
+    if isinstance(payload, str):
+        payload = {"raw": payload}
+    if not isinstance(env, str) or not isinstance(payload, dict):
+        raise _invalid(req, "For 'properties/environment', it must be a string.")
+    now = world.clock.now()
+    dep = Deployment(
+        id=world.next_id("deployment"),
+        run_id=0,
+        sha=sha,
+        ref=body["ref"],
+        environment=env,
+        creator=req.user.login,
+        created_at=now,
+        description=str(body.get("description") or ""),
+        task=str(body.get("task") or "deploy"),
+        payload=payload,
+        production=bool(body.get("production_environment", env == "production")),
+    )
+    world.deployments[dep.id] = dep
+    return Response(201, payloads.deployment(world, dep, req.backend.urls))
+
+
+@API.route(
+    "POST",
+    f"{R}/deployments/{{deployment_id:int}}/statuses",
+    doc=f"{D}/deployments/statuses#create-a-deployment-status",
+)
+def create_status(req: Request) -> Response:
+    """Add a status to a deployment (201); ``auto_inactive`` marks older ones inactive."""
+    dep = _deployment(req)
+    _need_write(req)
+    assert req.user is not None
+    world = req.backend.world
+    body = req.json()
+    state = body.get("state") if isinstance(body, dict) else None
+    if state not in STATES:
+        raise _invalid(req, f"For 'properties/state', {state!r} is not one of {list(STATES)}.")
+    now = world.clock.now()
+    status = DeploymentStatus(
+        id=world.next_id("status"),
+        state=state,
+        creator=req.user.login,
+        description=str(body.get("description") or "")[:140],
+        environment=str(body.get("environment") or dep.environment),
+        created_at=now,
+        log_url=str(body.get("log_url") or body.get("target_url") or ""),
+        environment_url=str(body.get("environment_url") or ""),
+    )
+    dep.statuses.append(status)
+    if state == "success" and body.get("auto_inactive", True):
+        for other in world.deployments.values():
+            if (
+                other.id != dep.id
+                and other.environment == dep.environment
+                and other.statuses
+                and other.statuses[-1].state == "success"
+            ):
+                other.statuses.append(
+                    DeploymentStatus(
+                        world.next_id("status"),
+                        "inactive",
+                        req.user.login,
+                        "Superseded by a newer deployment",
+                        other.environment,
+                        now,
+                    )
+                )
+    return Response(201, payloads.deployment_status(world, dep, status, req.backend.urls))

@@ -175,6 +175,32 @@ def _walk(sim: Simulator) -> Iterator[Seen]:
         rm.get(f"{REPO}/deployments/{dep_id}/statuses/{st_id}"),
         m.DeploymentStatus,
     )
+    created = rm.post(
+        f"{REPO}/deployments",
+        {"ref": "main", "environment": "staging", "description": "manual", "payload": {"a": 1}},
+    )
+    yield seen(f"POST {T}/deployments", created, m.Deployment, 201)
+    yield seen(
+        f"POST {T}/deployments",
+        rm.post(f"{REPO}/deployments", {"ref": "nowhere"}),
+        m.BasicError,
+        422,
+    )
+    yield seen(
+        f"POST {T}/deployments/{{deployment_id}}/statuses",
+        rm.post(
+            f"{REPO}/deployments/{created.json()['id']}/statuses",
+            {"state": "success", "log_url": "https://ci.example/1"},
+        ),
+        m.DeploymentStatus,
+        201,
+    )
+    yield seen(
+        f"POST {T}/deployments/{{deployment_id}}/statuses",
+        rm.post(f"{REPO}/deployments/{created.json()['id']}/statuses", {"state": "odd"}),
+        m.BasicError,
+        422,
+    )
     dispatch = {
         "ref": "main",
         "inputs": {"rollback_run_id": str(run_id)},
