@@ -29,6 +29,7 @@ from releasemgr.ui.controller import Controller, Session
 from releasemgr.ui.pages import PageFactory, load_pages
 
 POLL_MS = 15_000  # a quiet poll costs no rate limit (ETags), so it can be frequent
+BADGE_DELAY_MS = 400
 
 
 class MainWindow(QMainWindow):
@@ -271,10 +272,16 @@ class MainWindow(QMainWindow):
             self.poll.start()
         self._show_page(self.sidebar.currentRow())
         if session is not None:
-            # Pages with a badge (approvals) should count even while another page is shown.
-            for page in self.pages:
-                if hasattr(page, "badge_changed") and page is not self.current_page():
-                    page.refresh()  # type: ignore[attr-defined]
+            # Pages with a badge (approvals) count even while another page is shown; they ask
+            # a moment later so the page on screen gets its data first.
+            QTimer.singleShot(BADGE_DELAY_MS, self._refresh_badges)
+
+    def _refresh_badges(self) -> None:
+        if self.controller.session is None:
+            return
+        for page in self.pages:
+            if hasattr(page, "badge_changed") and page is not self.current_page():
+                page.refresh()  # type: ignore[attr-defined]
 
     def _on_rate_limit(self, limit: RateLimit) -> None:
         text = f"Rate limit: {limit.remaining}/{limit.limit}"
