@@ -177,3 +177,13 @@ def test_choose_buttons_use_the_dialog_answer(
     with qtbot.waitSignal(page.finished, timeout=20_000):
         page.folder_button.click()
     assert page.outcome is not None and page.outcome.ok
+
+
+def test_screenshot_sample_shows_the_altered_file(qtbot: QtBot, page: VerifyPage) -> None:
+    with qtbot.waitSignal(page.finished, timeout=20_000) as blocker:
+        page.prepare_screenshot()
+    outcome = blocker.args[0]
+    assert not outcome.ok
+    assert [(r.verdict, r.path) for r in outcome.problems] == [
+        ("mismatch", f"{APP}/_internal/python311.dll")
+    ]

@@ -164,7 +164,7 @@ _COLUMNS = (
     _Column("What", 110),
     _Column("Outcome", 90),
     _Column("Summary", 420),
-    _Column("Run", 70),
+    _Column("Run", 110),
     _Column("User", 100),
 )
 

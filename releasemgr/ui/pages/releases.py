@@ -93,7 +93,7 @@ def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
     # Columns are sized once per fill (ResizeToContents would measure every row on every
     # layout pass, which a download's progress text triggers several times a second).
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
     return table
 
 
@@ -343,6 +343,23 @@ class ReleasesPage(QWidget):
         dialog.finished.connect(lambda _r: setattr(self, "pending_confirmation", None))
         self.pending_confirmation = dialog
         dialog.open()
+
+    def prepare_screenshot(self) -> None:
+        """Download, verify and smoke-test the selected release, so a picture shows them done."""
+        if self.selected is None or self.downloading is not None:
+            return
+
+        def then_verify(_folder: object) -> None:
+            self.downloaded.disconnect(then_verify)
+            self.verify()
+
+        def then_smoke(_outcome: object) -> None:
+            self.verified.disconnect(then_smoke)
+            self.smoke_test()
+
+        self.downloaded.connect(then_verify)
+        self.verified.connect(then_smoke)
+        self.download()
 
     def shutdown(self) -> None:
         """Cancel a download in progress before the window closes (its files are removed)."""
@@ -595,11 +612,14 @@ class ReleasesPage(QWidget):
             self.selected_label.setText("Select a release above to download and check it.")
             self.report_view.clear()
         else:
-            parts = [release_label(release), f"artifact {release.artifact.name}"]
+            parts = [release_label(release)]
             if release.artifact.size_in_bytes:
                 parts.append(work.human_size(release.artifact.size_in_bytes))
+            tip = [f"Artifact {release.artifact.name}"]
             if state.folder is not None:
-                parts.append(f"downloaded to {state.folder}")
+                parts.append("downloaded")
+                tip.append(f"Downloaded to {state.folder}")
+            self.selected_label.setToolTip("\n".join(tip))
             if state.verified is not None:
                 parts.append("verified" if state.verified.ok else "FAILED verification")
             if state.smoke is not None:

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from releasemgr.activity import ActivityKind, Outcome
+from releasemgr.activity import ActivityKind, Outcome, data_dir
 from releasemgr.ui.controller import Controller
 from releasemgr.ui.pages.activity import recorder_for
 from releasemgr.ui.pages.insights import is_dark
@@ -146,6 +146,41 @@ def save_report(outcome: VerifyOutcome, target: Path) -> Path:
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_text(report_json(outcome), encoding="utf-8")
     tmp.replace(target)
+    return target
+
+
+def tampered_sample(folder: Path) -> Path:
+    """A small release ``.zip`` with one file altered after packaging (worker side).
+
+    Used to show the page at work (``releasemgr demo --screenshot``): the verdicts name the
+    altered file. Written under ``folder``, replacing an earlier sample.
+    """
+    import shutil
+    import zipfile
+
+    from releasemgr.release.package import write_package
+
+    app = "ZyraVideoAgentBackend"
+    root = folder / "sample-package"
+    shutil.rmtree(root, ignore_errors=True)
+    files = {
+        f"{app}/{app}.exe": b"MZ stand-in executable\n" * 64,
+        f"{app}/_internal/base_library.zip": b"PK stand-in library\n" * 256,
+        f"{app}/_internal/python311.dll": b"stand-in runtime\n" * 512,
+        f"{app}/_internal/certifi/cacert.pem": b"-----BEGIN CERTIFICATE-----\n" * 32,
+    }
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    write_package(root, app=app, platform="windows", version="1.8.28", commit="5904b39" + "0" * 33)
+    target = folder / f"{app}-windows-tampered.zip"
+    altered = f"{app}/_internal/python311.dll"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            rel = path.relative_to(root).as_posix()
+            data = path.read_bytes()
+            zf.writestr(rel, data.replace(b"runtime", b"RUNTIME") if rel == altered else data)
+    shutil.rmtree(root, ignore_errors=True)
     return target
 
 
@@ -385,6 +420,13 @@ class VerifyPage(QWidget):
                 f"{describe(outcome)} Report saved to {saved}."
             ),
             lambda message: self.status_label.setText(f"The report was not saved. {message}"),
+        )
+
+    def prepare_screenshot(self) -> None:
+        """Verify a sample with one altered file, so a picture of the page shows verdicts."""
+        folder = data_dir() / "samples"
+        self._controller.run_local(
+            "verify.sample", lambda _ctx: tampered_sample(folder), self.verify, self._on_failed
         )
 
     def shutdown(self) -> None:
