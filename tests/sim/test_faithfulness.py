@@ -361,3 +361,28 @@ def test_key_sets_match_real_recordings(answers: list[Seen]) -> None:
     for ours, theirs, allowed_extra in pairs:
         assert set(theirs) <= set(ours), sorted(set(theirs) - set(ours))
         assert set(ours) - set(theirs) <= allowed_extra, sorted(set(ours) - set(theirs))
+
+
+@needs_shared
+def test_every_operation_releasemgr_uses_has_a_route() -> None:
+    import re
+
+    import releasemgr.sim.server  # noqa: F401 - registers the routes
+    from releasemgr.sim.router import API
+
+    samples = {
+        "{owner}": "o",
+        "{repo}": "r",
+        "{environment_name}": "canary-macos",
+        "{workflow_id}": "build-and-deploy.yml",
+        "{archive_format}": "zip",
+    }
+    doc = json.loads((SHARED / "response-schemas.jsonschema.json").read_text())
+    missing = []
+    for operation in doc["operations"]:
+        method, path = operation.split(" ", 1)
+        concrete = re.sub(r"\{[^}]+\}", lambda m: samples.get(m.group(0), "123"), path)
+        if API.match(method, concrete) is None:
+            missing.append(operation)
+    assert missing == []
+    assert len(doc["operations"]) >= 34
