@@ -38,6 +38,7 @@ SCHEMA_VERSION = 1
 DEFAULT_CHECKS: tuple[str, ...] = ("--version", "--self-test")
 DEFAULT_TIMEOUT = 60.0
 TAIL_BYTES = 4096
+OUTPUT_GRACE = 2.0  # seconds to wait for the output to end after the check's group is gone
 _SECRET_ENV = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
 
 
@@ -317,8 +318,11 @@ def run_check(
             proc.wait()
         duration = time.monotonic() - start
         _kill_group(proc)  # anything the check started and left behind
-        reader.join(timeout=5)
-        proc.stdout.close()
+        reader.join(timeout=OUTPUT_GRACE)
+        if not reader.is_alive():
+            proc.stdout.close()
+        # else: a process that left the group (setsid) still holds the output open; closing
+        # the pipe under the blocked reader would hang, so the reader is left to end with it.
     if cancelled:
         raise Cancelled(f"smoke test of {executable.name} cancelled")
     output = b"".join(tail)[-TAIL_BYTES:].decode("utf-8", "replace")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -228,3 +230,23 @@ def test_a_bare_executable_runs_unverified(tmp_path: Path) -> None:
     exe = write_standin(tmp_path / "loose")
     report = run_smoke(exe, specs=["--self-test"])
     assert report.passed and not report.verified and report.package is None
+
+
+def test_a_process_that_escapes_the_group_does_not_hang_the_check(tmp_path: Path) -> None:
+    exe = tmp_path / "escaper"
+    pid_file = tmp_path / "escaped.pid"
+    # setsid leaves the check's process group but keeps its stdout: the pipe stays open.
+    exe.write_text(
+        f"#!/bin/sh\nsetsid sh -c 'echo $$ > {pid_file}; exec sleep 30' &\n"
+        f"while [ ! -s {pid_file} ]; do sleep 0.05; done\necho started\n",
+        encoding="utf-8",
+    )
+    exe.chmod(0o755)
+    try:
+        result = run_check(exe, SmokeCheck(name="escape", args=(), timeout=10))
+        assert result.passed and result.exit_code == 0
+        assert "started" in result.output_tail
+        assert result.duration_s < 10
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
