@@ -246,3 +246,26 @@ def test_closing_mid_download_cancels_and_leaves_no_partial_file(
         demo_sim.faults.clear()
     leftovers = list(page.download_dir.rglob("*")) if page.download_dir.exists() else []
     assert [p for p in leftovers if not p.name.endswith(".releasemgr.json")] == []
+
+
+def test_a_dropped_transfer_resumes_and_a_corrupt_one_keeps_nothing(
+    qtbot: QtBot, demo_sim: Any, controller: Controller, page: ReleasesPage
+) -> None:
+    _sign_in(controller, demo_sim, "qa")
+    board = _load(qtbot, page)
+    canary = board.current_for(Channel.CANARY, Platform.MACOS)
+    assert canary is not None
+    page.select(canary)
+    demo_sim.faults.once("/artifacts/*.zip", "corrupt")
+    with qtbot.waitSignal(page.failed, timeout=30_000) as failed:
+        page.download_button.click()
+    assert "Could not download" in failed.args[0]
+    assert "Traceback" not in failed.args[0]
+    leftovers = list(page.download_dir.rglob("*")) if page.download_dir.exists() else []
+    assert leftovers == []
+    assert page.download_button.isEnabled()  # the person can try again
+
+    demo_sim.faults.once("/artifacts/*.zip", "drop")
+    with qtbot.waitSignal(page.downloaded, timeout=30_000) as done:
+        page.download_button.click()
+    assert (done.args[0] / "checksums.txt").is_file()

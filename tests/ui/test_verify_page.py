@@ -187,3 +187,16 @@ def test_screenshot_sample_shows_the_altered_file(qtbot: QtBot, page: VerifyPage
     assert [(r.verdict, r.path) for r in outcome.problems] == [
         ("mismatch", f"{APP}/_internal/python311.dll")
     ]
+
+
+def test_a_link_out_of_the_package_is_unsafe_and_listed_first(
+    qtbot: QtBot, page: VerifyPage, tmp_path: Path
+) -> None:
+    make_package(tmp_path / "pkg")
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not part of the release")
+    (tmp_path / "pkg" / APP / "_internal" / "escape").symlink_to(secret)
+    outcome = _verify(qtbot, page, tmp_path / "pkg")
+    assert not outcome.ok
+    assert (outcome.rows[0].verdict, outcome.rows[0].path) == ("unsafe", f"{APP}/_internal/escape")
+    assert page.model.row(0).verdict == "unsafe"
