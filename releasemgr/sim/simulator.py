@@ -127,8 +127,13 @@ class Simulator:
     def stop(self) -> None:
         """Stop serving, join the threads and remove the temporary artifact folder."""
         self._stopping.set()
+        # shutdown() waits for the serve loop's next poll: wait for all three at once
+        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for server in self._servers:
-            server.shutdown()
             server.close_all()
             server.server_close()
         for thread in self._threads:
