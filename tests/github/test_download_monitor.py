@@ -80,8 +80,8 @@ def _check_run(
     assert ours.healthy == theirs.healthy == healthy
     assert ours.version == theirs.version
     assert ours.versions_consistent == theirs.versions_consistent
-    assert {p.platform: p.integrity for p in ours.platforms} == {
-        p.platform: p.integrity for p in theirs.platforms
+    assert {p.platform: (p.integrity, p.file_count) for p in ours.platforms} == {
+        p.platform: (p.integrity, p.file_count) for p in theirs.platforms
     }
 
 
