@@ -216,7 +216,7 @@ class TimeChart(QWidget):
         top = max([self.y_max_floor, *values])
         if top <= self.y_max_floor:
             return top
-        return float(math.ceil(top * 1.05 / 10) * 10)  # a round top so the grid reads well
+        return float(math.ceil(top * 1.05 / 20) * 20)  # quarters land on multiples of 5
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)

@@ -384,6 +384,7 @@ class VerifyPage(QWidget):
         self.outcome = None
         self.model.set_rows(())
         self.status_label.setText(f"Verifying {target}…")
+        self._colour_status(None)
         self._set_running(True)
         self.progress.setRange(0, 0)
 
@@ -440,6 +441,14 @@ class VerifyPage(QWidget):
             self.model.set_dark(is_dark(self.palette()))
         super().changeEvent(event)
 
+    def _colour_status(self, ok: bool | None) -> None:
+        if ok is None:
+            self.status_label.setStyleSheet("")
+            return
+        pair = _VERDICT_COLOURS["ok"] if ok else _BAD_COLOURS
+        colour = pair[1] if is_dark(self.palette()) else pair[0]
+        self.status_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+
     def _chosen(self, path: str) -> None:
         if path:
             self.verify(path)
@@ -455,6 +464,7 @@ class VerifyPage(QWidget):
         self.outcome = outcome
         self.model.set_rows(outcome.rows)
         self.status_label.setText(describe(outcome))
+        self._colour_status(outcome.ok)
         self.save_button.setEnabled(True)
         details: dict[str, str | int] = {"path": str(outcome.path)}
         details.update({k: v for k, v in outcome.counts.items()})
@@ -474,6 +484,7 @@ class VerifyPage(QWidget):
         self._set_running(False)
         text = f"Could not verify {target}. {message}" if target else message
         self.status_label.setText(text)
+        self._colour_status(False)
         if target is not None:
             self._record(target, Outcome.FAILED, text)
         self.failed.emit(text)
