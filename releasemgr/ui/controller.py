@@ -10,43 +10,26 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from releasemgr.model import CellState, GateRequest, Platform, RateLimit, Stage
+from releasemgr.model import Platform, RateLimit, Stage
+from releasemgr.ui import session as steps
 from releasemgr.ui.errors import describe_error
+from releasemgr.ui.session import Session, WaitingGates
 from releasemgr.ui.tasks import TaskContext, TaskRunner
 
 if TYPE_CHECKING:
     from releasemgr.config import Config
     from releasemgr.github.service import ReleaseService
 
+__all__ = ["Controller", "Session", "WaitingGates"]
+
 T = TypeVar("T")
 
 ServiceCall = Callable[["ReleaseService", TaskContext], T]
-
-
-@dataclass(frozen=True)
-class WaitingGates:
-    """Every gate waiting, and the canary monitor's state of each run waiting at production."""
-
-    gates: tuple[GateRequest, ...]
-    monitoring: Mapping[int, CellState] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Session:
-    """Who is signed in, where, and to which repository."""
-
-    login: str
-    host: str
-    api_url: str
-    repository: str
-    web_url: str = "https://github.com"
-    origin: str = ""  # where the token came from: "keyring", "GH_TOKEN", "GITHUB_TOKEN", or ""
 
 
 class Controller(QObject):
@@ -144,13 +127,13 @@ class Controller(QObject):
             from releasemgr.github import auth
 
             cfg = preset or config.load(env=env)
-            api_url = given_url.rstrip("/") or resolve_api_url(cfg.api_url, env)
+            api_url = given_url.rstrip("/") or steps.resolve_api_url(cfg.api_url, env)
             repository = given_repo or cfg.repository or env.get("GITHUB_REPOSITORY", "")
             found = auth.find_token(api_url, env)
             if found is None or not repository:
                 return None
             ctx.raise_if_cancelled()
-            service, session = _connect(api_url, repository, found.token, cfg)
+            service, session = steps.connect(api_url, repository, found.token, cfg)
             return service, dataclasses.replace(session, origin=found.source)
 
         def done(answer: tuple[ReleaseService, Session] | None) -> None:
@@ -172,8 +155,8 @@ class Controller(QObject):
             from releasemgr import config
 
             cfg = preset or config.load(env=env)
-            service, session = _connect(api_url, repository, token, cfg)
-            return _kept(service, session, token, cfg, env, remember)
+            service, session = steps.connect(api_url, repository, token, cfg)
+            return steps.kept(service, session, token, cfg, env, remember)
 
         self.tasks.submit("session", work, self._signed_in, self._sign_in_error)
 
@@ -201,11 +184,11 @@ class Controller(QObject):
                 web,
                 cfg.oauth_client_id,
                 code,
-                sleep=lambda seconds: _wait(ctx, seconds),
+                sleep=lambda seconds: steps.wait(ctx, seconds),
                 cancelled=ctx.cancelled.is_set,
             )
-            service, session = _connect(api_url, repository, token, cfg)
-            return _kept(service, session, token, cfg, env, remember)
+            service, session = steps.connect(api_url, repository, token, cfg)
+            return steps.kept(service, session, token, cfg, env, remember)
 
         self.tasks.submit(
             "session",
@@ -298,7 +281,7 @@ class Controller(QObject):
 
         def work(ctx: TaskContext) -> tuple[T, RateLimit | None]:
             value = fn(service, ctx)
-            return value, _rate_limit_of(service)
+            return value, steps.rate_limit_of(service)
 
         def done(answer: tuple[T, RateLimit | None]) -> None:
             value, limit = answer
@@ -307,7 +290,7 @@ class Controller(QObject):
                 on_result(value)
 
         def failed(exc: BaseException) -> None:
-            _debug(exc)
+            steps.debug(exc)
             self._fail(describe_error(exc, self._session), on_error)
 
         self.tasks.submit(key, work, done, failed, on_progress)
@@ -323,7 +306,7 @@ class Controller(QObject):
         """Run offline work (hashing, verifying, file I/O) on the pool; no session needed."""
 
         def failed(exc: BaseException) -> None:
-            _debug(exc)
+            steps.debug(exc)
             self._fail(describe_error(exc, self._session), on_error)
 
         self.tasks.submit(key, fn, on_result, failed, on_progress)
@@ -364,7 +347,7 @@ class Controller(QObject):
         """Read every gate waiting across runs; answers on ``gates_loaded`` (WaitingGates)."""
         if poll and self.tasks.is_running("gates"):
             return
-        self.call("gates", _waiting_gates, self.gates_loaded.emit)
+        self.call("gates", steps.waiting_gates, self.gates_loaded.emit)
 
     def decide(
         self,
@@ -443,105 +426,3 @@ class Controller(QObject):
     def _on_unhandled_error(self, _key: str, exc: object) -> None:
         if isinstance(exc, BaseException):
             self.error.emit(describe_error(exc, self._session))
-
-
-def _debug(exc: BaseException) -> None:
-    """With ``RELEASEMGR_DEBUG`` set, print the traceback a person is never shown."""
-    if os.environ.get("RELEASEMGR_DEBUG"):
-        import traceback
-
-        traceback.print_exception(exc)
-
-
-def _rate_limit_of(service: ReleaseService) -> RateLimit | None:
-    """The rate limit the service last saw (no request is made)."""
-    try:
-        value = service.rate_limit()
-    except Exception:  # a missing figure must never fail the real answer
-        return None
-    return value if isinstance(value, RateLimit) else None
-
-
-def _waiting_gates(svc: ReleaseService, ctx: TaskContext) -> WaitingGates:
-    """Waiting gates, plus the monitor job's state for runs that wait at production."""
-    gates = tuple(svc.pending_gates())
-    monitoring: dict[int, CellState] = {}
-    for run_id in sorted({g.run.id for g in gates if g.stage == Stage.PRODUCTION}):
-        ctx.raise_if_cancelled()
-        detail = svc.run_detail(run_id)
-        cells = [c for c in detail.cells if c.stage == Stage.MONITOR]
-        if cells:
-            # One monitor job covers every platform; a failure anywhere is what matters.
-            states = {c.state for c in cells}
-            monitoring[run_id] = (
-                CellState.FAILURE if CellState.FAILURE in states else cells[0].state
-            )
-    return WaitingGates(gates, monitoring)
-
-
-def _wait(ctx: TaskContext, seconds: float) -> None:
-    """Sleep between device-flow polls; cancelling the task wakes it at once."""
-    ctx.cancelled.wait(seconds)
-
-
-def resolve_api_url(configured: str, env: Mapping[str, str]) -> str:
-    """The API URL: configured, else ``GITHUB_API_URL``, else GitHub.com's."""
-    from releasemgr.config import DEFAULT_API_URL
-
-    return (configured or env.get("GITHUB_API_URL", "") or DEFAULT_API_URL).rstrip("/")
-
-
-def _connect(
-    api_url: str, repository: str, token: str, cfg: Config
-) -> tuple[ReleaseService, Session]:
-    """Connect and ask who we are (a worker-thread call: it goes over the network)."""
-    from releasemgr.github import auth
-    from releasemgr.github.service import ReleaseService
-
-    service = ReleaseService.connect(
-        api_url=api_url, repository=repository, token=token, config=cfg
-    )
-    user = service.whoami()
-    session = Session(
-        login=user.login,
-        host=auth.host_of(api_url),
-        api_url=api_url,
-        repository=repository,
-        web_url=auth.web_url_for(api_url),
-    )
-    return service, session
-
-
-def _kept(
-    service: ReleaseService,
-    session: Session,
-    token: str,
-    cfg: Config,
-    env: Mapping[str, str],
-    remember: bool,
-) -> tuple[ReleaseService, Session, str]:
-    """Keep the token in the keychain when asked; a keychain that fails does not stop sign-in.
-
-    Returns the service, the session (``origin`` "keyring" when kept) and a warning
-    sentence ("" when all went well).
-    """
-    from releasemgr import config
-    from releasemgr.errors import ReleasemgrError
-    from releasemgr.github import auth
-
-    if not remember:
-        return service, session, ""
-    try:
-        auth.store_token(session.api_url, token)
-    except ReleasemgrError as exc:
-        return service, session, f"Signed in, but not remembered: {describe_error(exc)}"
-    session = dataclasses.replace(session, origin="keyring")
-    if cfg.api_url != session.api_url or cfg.repository != session.repository:
-        try:
-            config.save(
-                dataclasses.replace(cfg, api_url=session.api_url, repository=session.repository),
-                env=env,
-            )
-        except OSError as exc:
-            return service, session, f"Signed in; the settings were not saved: {exc.strerror}."
-    return service, session, ""
