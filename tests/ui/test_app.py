@@ -103,3 +103,23 @@ def test_dark_theme_keeps_status_text_readable(qtbot: QtBot) -> None:
     finally:
         app.setPalette(before)
     assert dark_palette().color(QPalette.ColorRole.Window).lightness() < 60
+
+
+def test_sign_out_from_the_menu_asks_then_clears_every_page(qtbot: QtBot, sim: Simulator) -> None:
+    from releasemgr.ui.signin import attach_sign_in
+
+    window = open_window(qtbot, sim)
+    attach_sign_in(window, {})
+    window.show_page("Pipeline")
+    pipeline = window.page("Pipeline")
+    qtbot.waitUntil(lambda: pipeline.runs.rowCount() > 0, timeout=20_000)  # type: ignore[attr-defined]
+    window.sign_out_action.trigger()
+    box = window.sign_out_box  # type: ignore[attr-defined]
+    assert sim.login_for_role("release-manager") in box.text()
+    with qtbot.waitSignal(window.controller.session_changed) as blocker:
+        box.accept()
+    assert blocker.args[0] is None
+    assert window.user_label.text() == "Signed out"
+    assert window.stack.currentWidget().objectName() == "signed_out"
+    assert pipeline.runs.rowCount() == 0  # type: ignore[attr-defined]
+    assert window.sign_in_action.isEnabled() and not window.sign_out_action.isEnabled()
