@@ -32,6 +32,7 @@ class Options:
     speed: float | None
     faults: str | None
     scenario: str
+    activity: float | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="demo",
         help="demo: 30 days of releases; basic: a small world",
     )
+    parser.add_argument(
+        "--activity",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="a developer pushes every MINUTES of simulated time",
+    )
 
 
 def parse(ns: argparse.Namespace) -> Options:
@@ -70,7 +78,10 @@ def parse(ns: argparse.Namespace) -> Options:
         raise UsageError(f"--port: {ns.port} is not a port number (0 to 65533)")
     if ns.speed < 0:
         raise UsageError(f"--speed: {ns.speed} is negative")
-    return Options(ns.host, ns.port, ns.seed, ns.speed or None, ns.faults, ns.scenario)
+    if ns.activity is not None and ns.activity <= 0:
+        raise UsageError(f"--activity: {ns.activity} is not a positive number of minutes")
+    activity = ns.activity * 60 if ns.activity else None
+    return Options(ns.host, ns.port, ns.seed, ns.speed or None, ns.faults, ns.scenario, activity)
 
 
 def run(options: Options, ctx: Context) -> int:
@@ -89,6 +100,7 @@ def run(options: Options, ctx: Context) -> int:
         faults=options.faults,
         host=options.host,
         port=options.port,
+        activity_every=options.activity,
     )
     try:
         sim.start()

@@ -114,6 +114,7 @@ def base_world(seed: int, clock: Clock) -> World:
             dispatchable=False,
         )
     )
+    world.commit_messages = MESSAGES
     world.versions["main"] = "1.8.0"
     world.versions["develop"] = "1.9.0"
     return world

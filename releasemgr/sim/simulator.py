@@ -52,6 +52,8 @@ class Simulator:
         artifact_dir: where artifact zips are built (default: a temporary folder removed by
             ``stop()``).
         now: the simulated start instant (default: the real current time).
+        activity_every: simulated seconds between new pushes by the developers (default
+            none), so a demo on scaled time keeps getting runs.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class Simulator:
         *,
         artifact_dir: Path | None = None,
         now: float | None = None,
+        activity_every: float | None = None,
     ) -> None:
         self.seed = seed
         self.scenario = scenario
@@ -75,6 +78,7 @@ class Simulator:
         self._own_dir = artifact_dir is None
         self._dir = artifact_dir or Path(tempfile.mkdtemp(prefix="releasemgr-sim-"))
         self.world: World = build(scenario, seed, self.clock)
+        self.world.schedule_activity(activity_every)
         self.store = ArtifactStore(self._dir)
         self.device = DeviceFlow(self.clock, seed)
         self.backend = Backend(self.world, self.store, self.faults, self.device)

@@ -103,6 +103,9 @@ class World:
         self._run_numbers: dict[int, int] = {}
         self._sha_counter = 0
         self.active_runs: set[int] = set()
+        self.activity_every: float | None = None
+        self.commit_messages: tuple[str, ...] = ("Update the backend",)
+        self.next_activity_at = 0.0
         self.on_artifact: list[object] = []  # hooks called with each new Artifact (warm-up)
 
     # ---- ids and lookups -------------------------------------------------------------------
@@ -198,8 +201,28 @@ class World:
     # ---- time ------------------------------------------------------------------------------
 
     def sync(self) -> None:
-        """Bring every active run up to the clock's current time."""
-        engine.sync(self, self.clock.now())
+        """Bring every active run up to the clock's current time (and push, when scheduled)."""
+        now = self.clock.now()
+        while self.activity_every and self.next_activity_at <= now:
+            at = self.next_activity_at
+            self.next_activity_at += self.activity_every
+            self._scheduled_push(at)
+        engine.sync(self, now)
+
+    def schedule_activity(self, every: float | None) -> None:
+        """Let developers push every ``every`` simulated seconds (``None``: never), so a demo
+        running on scaled time keeps getting new runs; two of three pushes go to ``main``."""
+        self.activity_every = every if every and every > 0 else None
+        self.next_activity_at = self.clock.now() + (self.activity_every or 0)
+
+    def _scheduled_push(self, at: float) -> None:
+        n = self._activity_count = getattr(self, "_activity_count", 0) + 1
+        branch = "develop" if n % 3 == 0 else "main"
+        developers = [u.login for u in self.accounts.values() if u.role == "developer"]
+        actor = developers[n % len(developers)] if developers else None
+        messages = self.commit_messages
+        title = messages[(n * 5) % len(messages)]
+        self.push(branch, title=title, actor=actor, at=at, settle=False)
 
     # ---- operations ------------------------------------------------------------------------
 

@@ -133,3 +133,9 @@ def test_ipv6_loopback() -> None:
         assert request(f"{running.api_url}/rate_limit").status == 200
     finally:
         running.stop()
+
+
+def test_activity_option() -> None:
+    assert _parse("--activity", "30").activity == 1800
+    with pytest.raises(UsageError, match="--activity"):
+        _parse("--activity", "0")

@@ -395,3 +395,14 @@ def test_latest_run_id(sim: Simulator) -> None:
     assert sim.latest_run_id("main") != newest
     with pytest.raises(KeyError):
         sim.latest_run_id("nowhere")
+
+
+def test_scheduled_activity_keeps_a_demo_alive() -> None:
+    with Simulator(seed=1, scenario="basic", activity_every=3600) as running:
+        before = len(running.world.runs)
+        running.advance(3 * 3600 + 1)
+        api = Api(running, running.login_for_role("reader"))
+        runs = api.ok(f"{REPO}/actions/runs?per_page=100")["workflow_runs"]
+        assert len(runs) == before + 3
+        assert {r["head_branch"] for r in runs[:3]} == {"main", "develop"}
+        assert running.errors == []
