@@ -37,6 +37,7 @@ from releasemgr.errors import (
 API_VERSION = "2022-11-28"
 CHUNK_SIZE = 1 << 20
 BUFFERS = 4  # in flight between the receiving and the hashing thread: 4 MiB in all
+SECONDARY_WAIT = 60.0
 _CONTENT_RANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 Progress = Callable[[int, int], None]
@@ -305,7 +306,7 @@ class Fetcher:
                     hint="sign in again with `releasemgr auth login`",
                 )
             if status in (403, 429):
-                delay = self._rate_limit_delay(resp, status)
+                delay = self._rate_limit_delay(resp, status, message)
                 if delay is None:
                     raise PermissionDenied(
                         f"not allowed to download {self._what}: {message}",
@@ -325,22 +326,26 @@ class Fetcher:
         finally:
             conn.close()
 
-    def _rate_limit_delay(self, resp: http.client.HTTPResponse, status: int) -> float | None:
+    def _rate_limit_delay(
+        self, resp: http.client.HTTPResponse, status: int, message: str
+    ) -> float | None:
         """Seconds to wait out a secondary limit; raise for an exhausted or long limit."""
         wait = _retry_after(resp)
-        if wait is not None:
-            if wait > self._retry.max_retry_after:
-                raise RateLimited(
-                    f"GitHub is rate limiting this account for {int(wait)} s",
-                    reset_at=time.time() + wait,
-                )
-            return wait
         if resp.getheader("X-RateLimit-Remaining") == "0":
             reset = resp.getheader("X-RateLimit-Reset") or ""
             reset_at = float(reset) if reset.isdigit() else None
             when = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at)) if reset_at else "later"
             raise RateLimited(f"GitHub API rate limit exhausted until {when}", reset_at=reset_at)
-        return None if status == 403 else self._retry.base_delay
+        if wait is None and (status == 429 or "rate limit" in message.lower()):
+            wait = SECONDARY_WAIT  # GitHub: without Retry-After, wait at least a minute
+        if wait is None:
+            return None  # a 403 with no sign of a rate limit: missing permission
+        if wait > self._retry.max_retry_after:
+            raise RateLimited(
+                f"GitHub is rate limiting this account for {int(wait)} s",
+                reset_at=time.time() + wait,
+            )
+        return wait
 
     def _failed(self, failures: int, why: str, delay: float | None) -> int:
         """Count a failure that made no progress; wait, or give up with ``NetworkError``."""

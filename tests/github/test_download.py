@@ -315,3 +315,14 @@ def test_a_connection_that_keeps_breaking_is_given_up_on(world: World, tmp_path:
     with pytest.raises(NetworkError, match="broke 3 times"):
         world.download(tmp_path, retry=RetryPolicy(resumes=2, wait=lambda _s: None))
     assert _listing(tmp_path) == []
+
+
+def test_a_secondary_limit_longer_than_allowed_is_reported_not_waited(
+    world: World, tmp_path: Path
+) -> None:
+    world.sim.faults.once("/repos/*/artifacts/*/zip", "secondary")
+    patience = RetryPolicy(max_retry_after=5, wait=lambda _s: None)
+    with pytest.raises(RateLimited, match=r"rate limiting this account for \d+ s") as limited:
+        world.download(tmp_path, retry=patience)
+    assert limited.value.reset_at is not None
+    assert _listing(tmp_path) == []
