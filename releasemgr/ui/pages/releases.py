@@ -97,6 +97,12 @@ def _table(headers: tuple[str, ...], name: str) -> QTableWidget:
     return table
 
 
+def _size_columns(table: QTableWidget) -> None:
+    # Every column but the last, which stretches (sizing it too would stop the stretch).
+    for column in range(table.columnCount() - 1):
+        table.resizeColumnToContents(column)
+
+
 class ReleasesPage(QWidget):
     """Current releases per channel and platform, their history, local checks and rollback.
 
@@ -395,7 +401,7 @@ class ReleasesPage(QWidget):
                 ]
             for j, text in enumerate(cells):
                 self.board_table.setItem(i, j, _item(text, release))
-        self.board_table.resizeColumnsToContents()
+        _size_columns(self.board_table)
         self._fit_height(self.board_table)
         self.history_table.setRowCount(len(board.history))
         for i, release in enumerate(board.history):
@@ -410,7 +416,7 @@ class ReleasesPage(QWidget):
             ]
             for j, text in enumerate(cells):
                 self.history_table.setItem(i, j, _item(text, release))
-        self.history_table.resizeColumnsToContents()
+        _size_columns(self.history_table)
         self.empty_label.setText(
             "No canary or production release is listed yet. Releases appear once a run has "
             "passed its canary gate."
