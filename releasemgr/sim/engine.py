@@ -238,16 +238,19 @@ def _rollback_source(world: World, run: Run, platform: str, now: float) -> Artif
     source = world.runs.get(int(target)) if target.isdigit() else None
     if source is None:
         return f"rollback target run {target} does not exist"
-    for art in world.artifacts.values():
-        if (
-            art.run_id == source.id
-            and art.kind == "production"
-            and art.recipe.get("platform") == platform
-        ):
-            if art.expires_at <= now or art.deleted:
-                return f"the production release of run {source.id} for {platform} has expired"
-            return art
-    return f"run {source.id} has no production release for {platform}"
+    found = [
+        art
+        for art in world.artifacts.values()
+        if art.run_id == source.id
+        and art.kind == "production"
+        and art.recipe.get("platform") == platform
+        and not art.deleted
+    ]
+    if not found:
+        return f"run {source.id} has no production release for {platform}"
+    if found[-1].expires_at <= now:
+        return f"the production release of run {source.id} for {platform} has expired"
+    return found[-1]
 
 
 def _new_artifact(

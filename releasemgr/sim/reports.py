@@ -27,7 +27,10 @@ def monitoring_report(world: World, run: Run, at: float) -> dict[str, Any]:
         candidates = [
             a
             for a in world.artifacts.values()
-            if a.run_id == run.id and a.kind == "canary" and a.recipe.get("platform") == platform
+            if a.run_id == run.id
+            and a.kind == "canary"
+            and a.recipe.get("platform") == platform
+            and not a.deleted
         ]
         art = candidates[-1] if candidates else None
         if art is None:

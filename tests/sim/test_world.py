@@ -406,3 +406,26 @@ def test_scheduled_activity_keeps_a_demo_alive() -> None:
         assert len(runs) == before + 3
         assert {r["head_branch"] for r in runs[:3]} == {"main", "develop"}
         assert running.errors == []
+
+
+def test_rollback_to_an_expired_release_fails_with_the_reason(sim: Simulator, api: Api) -> None:
+    target = api.ok(f"{REPO}/actions/runs?status=success")["workflow_runs"][-1]
+    sim.advance(91 * DAY)  # production releases are kept 90 days
+    path = f"{REPO}/actions/workflows/build-and-deploy.yml/dispatches"
+    body = {
+        "ref": "main",
+        "inputs": {"rollback_run_id": str(target["id"])},
+        "return_run_details": True,
+    }
+    run_id = api.post(path, body).json()["workflow_run_id"]
+    sim.advance(60)
+    _review(api, run_id, None)
+    sim.advance(300)
+    _review(api.as_user(sim.login_for_role("approver")), run_id, None)
+    sim.advance(600)
+    job = _jobs(api, run_id)["deploy-production-windows"]
+    assert job["conclusion"] == "failure"
+    text = request(api.get(f"{REPO}/actions/jobs/{job['id']}/logs").header("Location") or "")
+    assert f"the production release of run {target['id']} for windows has expired" in (
+        text.body.decode()
+    )
