@@ -248,7 +248,10 @@ class ApprovalsPage(QWidget):
 
     def _on_gates(self, waiting: WaitingGates) -> None:
         keep = self.selected()
-        self.groups = group_gates(waiting)
+        groups = group_gates(waiting)
+        if groups == self.groups and self._seen is not None:
+            return  # a poll where nothing changed: leave the table (and what is typed) alone
+        self.groups = groups
         mine = [g for g in self.groups if g.may_approve]
         self.badge_changed.emit(len(mine))
         keys = {g.key for g in mine}

@@ -283,15 +283,28 @@ class PipelinePage(QWidget):
         keep_row, keep_col = self.grid.currentRow(), self.grid.currentColumn()
         palette = self.palette()
         self.grid.blockSignals(True)
-        self.grid.setRowCount(len(detail.platforms))
-        self.grid.setVerticalHeaderLabels([style.platform_name(p) for p in detail.platforms])
+        if self.grid.rowCount() != len(detail.platforms):
+            self.grid.setRowCount(len(detail.platforms))
+        labels = [style.platform_name(p) for p in detail.platforms]
+        for row, label in enumerate(labels):
+            header = self.grid.verticalHeaderItem(row)
+            if header is None or header.text() != label:
+                self.grid.setVerticalHeaderItem(row, QTableWidgetItem(label))
         self._fit_grid()
         for row, platform in enumerate(detail.platforms):
             for col, stage in enumerate(STAGES):
                 cell = detail.cell(platform, stage)
                 text = style.label(cell.state)
                 took = style.duration(self._seconds(cell))
-                item = QTableWidgetItem(f"{text}\n{took}" if took else text)
+                shown = f"{text}\n{took}" if took else text
+                item = self.grid.item(row, col)
+                if (
+                    item is not None
+                    and item.text() == shown
+                    and item.data(Qt.ItemDataRole.UserRole) == cell
+                ):
+                    continue  # unchanged: leave it, so a poll repaints nothing here
+                item = QTableWidgetItem(shown)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(style.background(cell.state, palette))
                 item.setToolTip(cell.job_name or f"No {stage.value} job yet")
@@ -308,7 +321,9 @@ class PipelinePage(QWidget):
         """Make the grid exactly as tall as its rows, so no empty band shows under them."""
         height = self.grid.horizontalHeader().sizeHint().height() + 2 * self.grid.frameWidth()
         height += sum(self.grid.rowHeight(r) for r in range(self.grid.rowCount()))
-        self.grid.setFixedHeight(max(height, 60))
+        height = max(height, 60)
+        if self.grid.height() != height or self.grid.minimumHeight() != height:
+            self.grid.setFixedHeight(height)
 
     def _seconds(self, cell: JobCell) -> float | None:
         """How long the cell's job ran, or has been running (against the newest known time)."""
@@ -345,14 +360,20 @@ class PipelinePage(QWidget):
     def _show_cell(self, cell: JobCell | None) -> None:
         previous = self.selected_cell
         self.selected_cell = cell
-        self.steps.clear()
         self.open_job_button.setEnabled(bool(cell and cell.html_url))
         if cell is None:
+            self.steps.clear()
             self.cell_title.setText("")
             self.log.clear()
             return
         title = cell.job_name or f"{cell.platform.value} {cell.stage.value}"
         took = style.duration(self._seconds(cell))
+        self.cell_title.setText(
+            f"{title} — {style.label(cell.state)}" + (f", {took}" if took else "")
+        )
+        if cell == previous and self.steps.count() == len(cell.steps):
+            return  # a poll brought the same job: its steps and log are already shown
+        self.steps.clear()
         self.cell_title.setText(
             f"{title} — {style.label(cell.state)}" + (f", {took}" if took else "")
         )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 
 from releasemgr.model import RunSummary
 from releasemgr.ui import style
@@ -24,17 +24,34 @@ class RunsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._runs: list[RunSummary] = []
+        self._texts: list[tuple[str, ...]] = []  # computed once per update, not per paint
+        self._colors: dict[str, QColor] = {}
         self._now = datetime.now(UTC)
         self._palette = QPalette()
 
     def set_runs(self, runs: list[RunSummary], palette: QPalette | None = None) -> None:
-        """Replace the rows (one reset: cheap for the 50 rows a page shows)."""
-        self.beginResetModel()
-        self._runs = list(runs)
-        self._now = datetime.now(UTC)
+        """Replace the rows.
+
+        When the same runs are listed in the same order (a poll), only rows whose run changed
+        are updated, so the view keeps its selection and scroll and repaints little; otherwise
+        the model is reset.
+        """
         if palette is not None:
             self._palette = palette
-        self.endResetModel()
+            self._colors = {}
+        self._now = datetime.now(UTC)
+        runs = list(runs)
+        texts = [tuple(self._text(run, c) for c in range(len(self.HEADERS))) for run in runs]
+        if [r.id for r in runs] != [r.id for r in self._runs]:
+            self.beginResetModel()
+            self._runs, self._texts = runs, texts
+            self.endResetModel()
+            return
+        old, self._runs, self._texts = self._runs, runs, texts
+        last = len(self.HEADERS) - 1
+        for row, (before, after) in enumerate(zip(old, runs, strict=True)):
+            if before != after or not after.state.finished:  # running rows' durations grow
+                self.dataChanged.emit(self.index(row, 0), self.index(row, last))
 
     def run_at(self, row: int) -> RunSummary:
         """The run shown in ``row``."""
@@ -70,9 +87,12 @@ class RunsModel(QAbstractTableModel):
         run = self._runs[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(run, column)
+            return self._texts[index.row()][column]
         if role == Qt.ItemDataRole.ForegroundRole and column == 1:
-            return style.foreground(run.state, self._palette)
+            color = self._colors.get(run.state.value)
+            if color is None:
+                color = self._colors[run.state.value] = style.foreground(run.state, self._palette)
+            return color
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 2:
                 return run.title
