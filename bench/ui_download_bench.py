@@ -76,6 +76,45 @@ class Watchdog:
         return ", ".join(f"{g:.0f} ms at {t / 1000:.1f} s" for g, t in ranked)
 
 
+class Sampler:
+    """Samples what the other threads of this process run, to explain long stalls."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-sampler", daemon=True)
+        self._gui = threading.get_ident()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import traceback
+
+        me = threading.get_ident()
+        while not self._stop.wait(0.01):
+            for ident, frame in sys._current_frames().items():
+                if ident in (me, self._gui):
+                    continue
+                stack = traceback.extract_stack(frame)
+                mine = [f for f in stack if "releasemgr" in f.filename] or stack
+                top = mine[-1]
+                where = f"{Path(top.filename).name}:{top.lineno} {top.name}"
+                self.samples.append((time.perf_counter(), f"{where} <- {stack[-1].name}"))
+
+    def around(self, start: float, end: float) -> list[str]:
+        """Distinct samples taken between ``start`` and ``end`` (perf_counter seconds)."""
+        seen: list[str] = []
+        for when, what in self.samples:
+            if start - 0.01 <= when <= end + 0.01 and what not in seen:
+                seen.append(what)
+        return seen
+
+
 def wait_for(signal: object, timeout_s: float) -> list[object]:
     """Run the event loop until ``signal`` fires; returns its arguments."""
     loop = QEventLoop()
@@ -197,6 +236,11 @@ def main() -> int:
         default=None,
         help="sys.setswitchinterval for this process in seconds (default: Python's 0.005)",
     )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="sample the other threads and print what ran during the longest stalls",
+    )
     args = parser.parse_args()
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
@@ -276,6 +320,9 @@ def main() -> int:
         shutil.rmtree(work / "elsewhere", ignore_errors=True)
         print(f"reference: the same download in another process took {elsewhere_s:.1f} s")
 
+        sampler = Sampler() if args.diagnose else None
+        if sampler:
+            sampler.start()
         dog.start()
         t0 = time.perf_counter()
         page.download()
@@ -288,6 +335,12 @@ def main() -> int:
         download_gaps = dog.stop()
         print(f"transfer done at {transfer_end[0]:.1f} s (then digest check, verify, extract)")
         print(f"longest stalls while downloading: {dog.worst()}")
+        if sampler:
+            sampler.stop()
+            for gap, at in sorted(zip(dog.gaps, dog.at, strict=True), reverse=True)[:3]:
+                end = t0 + at / 1000
+                ran = sampler.around(end - gap / 1000, end)
+                print(f"  {gap:.0f} ms stall: other threads ran {ran}")
 
         dog.start()
         t0 = time.perf_counter()
