@@ -272,8 +272,6 @@ def _new_artifact(
         if other.run_id == run.id and other.name == name and not other.deleted:
             other.deleted = True
     world.artifacts[art.id] = art
-    for hook in world.on_artifact:
-        hook(art)  # type: ignore[operator]
     return art
 
 

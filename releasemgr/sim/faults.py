@@ -26,6 +26,7 @@ import fnmatch
 import random
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PROBABILITY_KINDS = ("5xx", "500", "502", "503", "504", "drop", "reset", "secondary", "corrupt")
@@ -127,7 +128,7 @@ class Faults:
         self._rng = random.Random(f"faults:{seed}")
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
-        self.on_change: list[object] = []
+        self.on_change: list[Callable[[], None]] = []  # called after every change of rules
         self.set(spec)
 
     @property
@@ -168,7 +169,7 @@ class Faults:
 
     def _changed(self) -> None:
         for hook in self.on_change:
-            hook()  # type: ignore[operator]
+            hook()
 
     def limit(self) -> int | None:
         """The primary limit per user set by ``limit=N``, if any."""

@@ -106,7 +106,6 @@ class World:
         self.activity_every: float | None = None
         self.commit_messages: tuple[str, ...] = ("Update the backend",)
         self.next_activity_at = 0.0
-        self.on_artifact: list[object] = []  # hooks called with each new Artifact (warm-up)
 
     # ---- ids and lookups -------------------------------------------------------------------
 
