@@ -157,7 +157,7 @@ _path = (
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.dictionaries(
         _path, st.text(alphabet="0123456789abcdef", min_size=64, max_size=64), max_size=8
