@@ -317,15 +317,31 @@ class Controller(QObject):
 
     # -- intents of the pipeline and approvals pages -----------------------------------------
 
-    def load_runs(self, limit: int = 30, *, poll: bool = False) -> None:
+    def load_runs(self, limit: int = 30, *, poll: bool = False, first_detail: bool = False) -> None:
         """Read the recent runs; answers on ``runs_loaded``.
 
         ``poll`` marks a timer's request: it is skipped while the same read is in flight, so a
         poll faster than the server never starves itself by superseding its own requests.
+        ``first_detail`` also reads the newest run's grid in the same task (a page's first
+        load), answering on ``run_loaded`` right after ``runs_loaded``.
         """
         if poll and self.tasks.is_running("runs"):
             return
-        self.call("runs", lambda svc, _ctx: svc.list_runs(limit), self.runs_loaded.emit)
+
+        def work(svc: ReleaseService, ctx: TaskContext) -> tuple[list[Any], Any]:
+            runs = svc.list_runs(limit)
+            if not first_detail or not runs:
+                return runs, None
+            ctx.raise_if_cancelled()
+            return runs, svc.run_detail(runs[0].id)
+
+        def done(answer: tuple[list[Any], Any]) -> None:
+            runs, detail = answer
+            self.runs_loaded.emit(runs)
+            if detail is not None:
+                self.run_loaded.emit(detail)
+
+        self.call("runs", work, done)
 
     def load_run(self, run_id: int, *, poll: bool = False) -> None:
         """Read one run's grid and gates; answers on ``run_loaded`` (``poll``: see load_runs)."""

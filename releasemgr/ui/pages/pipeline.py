@@ -46,6 +46,7 @@ class PipelinePage(QWidget):
         self.selected_run_id: int | None = None
         self.selected_cell: JobCell | None = None
         self.pending_confirmation: QMessageBox | None = None
+        self._first_detail = False  # the newest run's grid is on its way with the runs
 
         self.runs = RunsModel(self)
         self.runs_view = QTableView()
@@ -151,10 +152,13 @@ class PipelinePage(QWidget):
     # -- intents -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Re-read the runs, and the selected run's grid."""
+        """Re-read the runs, and the selected run's grid (the newest run's, at first)."""
+        if self.selected_run_id is None:
+            self._first_detail = True
+            self.controller.load_runs(50, first_detail=True)
+            return
         self.controller.load_runs(50)
-        if self.selected_run_id is not None:
-            self.controller.load_run(self.selected_run_id)
+        self.controller.load_run(self.selected_run_id)
 
     def poll(self) -> None:
         """The window's timer: like refresh, but never superseding a read still in flight."""
@@ -235,7 +239,9 @@ class PipelinePage(QWidget):
             run_id = self.runs.run_at(row).id
             if run_id != keep:
                 self.selected_run_id = run_id
-                self.controller.load_run(run_id)
+                if not (self._first_detail and row == 0):  # else its grid comes right after
+                    self.controller.load_run(run_id)
+        self._first_detail = False
 
     def _on_run_selected(
         self, current: QModelIndex | QPersistentModelIndex, _previous: object
