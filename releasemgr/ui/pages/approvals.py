@@ -312,6 +312,8 @@ class ApprovalsPage(QWidget):
                     item.setForeground(style.foreground(group.monitoring, palette))
                 if col == 2:
                     item.setToolTip(f"{run.head_sha}\n{run.title}")
+                elif col in (1, 5):
+                    item.setToolTip(value)  # the column may be too narrow for every name
                 self.table.setItem(row, col, item)
         self.table.blockSignals(False)
         has = bool(self.groups)
