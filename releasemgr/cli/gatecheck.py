@@ -120,8 +120,7 @@ def run(options: Options, ctx: Context) -> int:
     healthy_reasons: list[str] = []
     if options.report is not None:
         healthy_reasons = _report_problems(options.report, ctx)
-    service = common.connect(options.where, ctx)
-    history = service.run_detail(options.run_id).approvals
+    history = _approval_history(options, ctx)
     verdict = judge(history, options.environments, options.approvers)
     reasons = [*verdict.reasons, *healthy_reasons]
     gates = ", ".join(options.environments)
@@ -135,6 +134,28 @@ def run(options: Options, ctx: Context) -> int:
     for reason in reasons:
         print(f"  - {reason}", file=ctx.stdout)
     return int(ExitCode.FAILED)
+
+
+def _approval_history(options: Options, ctx: Context) -> tuple[Approval, ...]:
+    """The run's approvals: one GET, which the job's GITHUB_TOKEN (actions: read) may make.
+
+    Deliberately not the whole run detail: that also asks who the token belongs to, which an
+    Actions token may not, and reads jobs and gates the check does not need.
+    """
+    from releasemgr.github.auth import require_token
+    from releasemgr.github.gateway import Gateway
+    from releasemgr.github.pipeline import approvals
+
+    config = common.load_config(ctx)
+    api_url = common.resolve_api_url(options.where, config, ctx)
+    repo = common.resolve_repo(options.where, config, ctx)
+    gateway = Gateway(api_url, require_token(api_url, ctx.env).token)
+    try:
+        path = f"/repos/{repo}/actions/runs/{options.run_id}/approvals"
+        body = gateway.get(path, what=f"approvals of run {options.run_id}", conditional=False)
+        return approvals(body.body or [])
+    finally:
+        gateway.close()
 
 
 def _report_problems(path: Path, ctx: Context) -> list[str]:

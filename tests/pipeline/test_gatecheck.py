@@ -150,8 +150,12 @@ def test_production_needs_the_second_person(sim: Simulator, tmp_path: Path) -> N
     assert "production-windows has no approval" in out
 
     _approve(sim, approver, run_id, _wait_for_gates(sim, approver, run_id, {"production-windows"}))
+    before = len(sim.requests)
     code, out = _gatecheck(sim, tmp_path, run_id, f"--report={_report(tmp_path, True)}")
     assert code == 0, out
+    # One read an Actions token may make: no /user, no jobs, no pending deployments.
+    made = [(r.method, r.path) for r in sim.requests[before:]]
+    assert made == [("GET", f"/repos/{sim.repository}/actions/runs/{run_id}/approvals")]
     assert f"by {', '.join(sorted([manager, approver]))}" in out
 
     code, out = _gatecheck(sim, tmp_path, run_id, f"--report={_report(tmp_path, False)}")
