@@ -29,7 +29,12 @@ APP = "ZyraVideoAgentBackend"
 SHA = "89abcdef0123456789abcdef0123456789abcdef"
 VERSION = "2.0.0"
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        sys.platform == "win32", reason="the sample's stand-in executable is a POSIX shell script"
+    ),
+]
 
 
 class Pipeline:
