@@ -89,9 +89,8 @@ def parse(ns: argparse.Namespace) -> Options:
 def judge(history: Sequence[Approval], environments: Sequence[str], approvers: int) -> Verdict:
     """Whether ``history`` approves every gate in ``environments`` by ``approvers`` people.
 
-    Each gate needs an approval and no rejection; the people who approved any of the gates must
-    number at least ``approvers``, and with two or more gates no single person may have approved
-    them all alone (the second approval must come from someone else).
+    Each gate needs an approval and no rejection, and the people who approved the gates must
+    number at least ``approvers``: with 2, one person who approved every gate alone is refused.
     """
     reasons: list[str] = []
     by_gate: dict[str, set[str]] = {env: set() for env in environments}
