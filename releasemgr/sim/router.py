@@ -168,7 +168,9 @@ class Router:
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route for this request, with its path parameters; ``None`` if none."""
         lookup = "GET" if method == "HEAD" else method
-        for route in self.routes:
+        # catch-all routes ({x:path}) answer only when nothing more specific does
+        ordered = sorted(self.routes, key=lambda r: ".*" in r.regex.pattern)
+        for route in ordered:
             if route.method != lookup:
                 continue
             found = route.regex.match(path)

@@ -19,14 +19,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from releasemgr.sim import routes_actions, routes_artifacts, routes_deploy, routes_misc, routes_web
+from releasemgr.sim import (
+    routes_actions,
+    routes_artifacts,
+    routes_control,
+    routes_deploy,
+    routes_misc,
+    routes_web,
+)
 from releasemgr.sim.backend import Backend
 from releasemgr.sim.faults import Decision
 from releasemgr.sim.ratelimit import Bucket
 from releasemgr.sim.router import API, WEB, HttpError, Request, Response, Router
 
 # The route modules register themselves on import; keep the names referenced.
-ROUTE_MODULES = (routes_actions, routes_artifacts, routes_deploy, routes_misc, routes_web)
+ROUTE_MODULES = (
+    routes_actions,
+    routes_artifacts,
+    routes_control,
+    routes_deploy,
+    routes_misc,
+    routes_web,
+)
 API_VERSIONS = ("2022-11-28", "2026-03-10")
 RATE_DOC = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 MAX_BODY = 1 << 20  # request bodies this API takes are small JSON objects
