@@ -93,9 +93,15 @@ class Simulator:
         if self._servers:
             return self
         ports = (self.port, self.port + 1, self.port + 2) if self.port else (0, 0, 0)
-        for origin, port in zip(("api", "web", "blob"), ports, strict=True):
-            server = SimServer((self.host, port), self.backend, origin)
-            self._servers.append(server)
+        bound: list[SimServer] = []
+        try:
+            for origin, port in zip(("api", "web", "blob"), ports, strict=True):
+                bound.append(SimServer((self.host, port), self.backend, origin))
+        except OSError:
+            for server in bound:  # never served: close, do not shut down (that would wait)
+                server.server_close()
+            raise
+        self._servers = bound
         self.backend.urls = Urls(self._url(0), self._url(1))
         self.backend.blob_url = self._url(2)
         for server in self._servers:

@@ -139,3 +139,16 @@ def test_activity_option() -> None:
     assert _parse("--activity", "30").activity == 1800
     with pytest.raises(UsageError, match="--activity"):
         _parse("--activity", "0")
+
+
+def test_a_busy_web_port_is_a_usage_error_too() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        web_port = taken.getsockname()[1]
+        ctx = Context.for_test()
+        code = main(["sim", "--scenario", "basic", "--port", str(web_port - 1)], ctx)
+    assert code == 2
+    assert "cannot listen" in ctx.stderr.getvalue()
