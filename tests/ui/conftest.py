@@ -34,10 +34,14 @@ def keychain() -> Iterator[MemoryKeyring]:
 
 @pytest.fixture(autouse=True)
 def _no_pool_tasks_left(keychain: MemoryKeyring) -> Iterator[None]:
-    """Fail a test that leaves work running on the thread pool after it ends."""
+    """Fail a test that leaves work running on the thread pool after it ends.
+
+    A worker that has just delivered its answer may need a moment to leave ``run()``; anything
+    still running half a second later was left behind.
+    """
     yield
     pool = QThreadPool.globalInstance()
-    left = pool.activeThreadCount()
-    finished = pool.waitForDone(10_000)
+    quickly = pool.waitForDone(500)
+    finished = quickly or pool.waitForDone(10_000)
     assert finished, "a pool task was still running 10 s after the test ended"
-    assert left == 0, f"{left} pool task(s) were still running when the test ended"
+    assert quickly, "a pool task was still running when the test ended"
