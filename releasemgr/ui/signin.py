@@ -227,6 +227,7 @@ class SignInDialog(QDialog):
             "This window signs you in as soon as you authorize it."
         )
         self.waiting.setVisible(True)
+        self.adjustSize()  # the code and the wrapped hint need more room than the empty tab
         self.open_url(QUrl(uri))
 
     def _on_signing_in(self, busy: bool) -> None:
