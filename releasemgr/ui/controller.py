@@ -88,6 +88,7 @@ class Controller(QObject):
         self.rate_limit: RateLimit | None = None
         self.last_refresh: datetime | None = None
         self._loading_run: int | None = None
+        self._retired: list[TaskRunner] = []  # runners of earlier sessions, still finishing
         self._poll = QTimer(self)
         self._poll.setObjectName("controller.poll")
 
@@ -239,9 +240,12 @@ class Controller(QObject):
         self.error.emit(describe_error(exc, self._session))
 
     def _reset_runner(self) -> None:
+        # The old session's answers must not reach the new one: its runner drops them. Its
+        # workers may still be returning; shutdown() waits for them too.
         old = self.tasks
         old.shutdown(timeout_ms=0)
         old.busy_changed.disconnect(self.busy_changed)
+        self._retired = [r for r in self._retired if not r.wait(0)] + [old]
         self.tasks = self._fresh_runner()
         self.busy_changed.emit(False)
 
@@ -254,7 +258,10 @@ class Controller(QObject):
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel every request and wait for the workers (closing the window)."""
         self._poll.stop()
-        return self.tasks.shutdown(timeout_ms)
+        done = self.tasks.shutdown(timeout_ms)
+        for runner in self._retired:
+            done = runner.wait(timeout_ms) and done
+        return done
 
     # -- the generic path every page can use -------------------------------------------------
 
