@@ -107,6 +107,22 @@ def window_settings(env: Mapping[str, str] | None = None) -> QSettings:
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
+def poll_interval_ms(env: Mapping[str, str]) -> int:
+    """The status poll interval from the settings (``ui.poll_interval``), at least 2 s.
+
+    Read once at start-up, before the event loop runs; a broken settings file is reported by
+    the first sign-in, so here it only means the default.
+    """
+    from releasemgr import config
+    from releasemgr.errors import InputError
+
+    try:
+        seconds = config.load(env=env).poll_interval
+    except InputError:
+        seconds = config.Config().poll_interval
+    return int(max(2.0, seconds) * 1000)
+
+
 def run_gui(
     env: Mapping[str, str] | None = None,
     *,
@@ -134,6 +150,7 @@ def run_gui(
     if begin is not None:
         begin(controller)
     window = MainWindow(controller, settings=window_settings(env))
+    window.poll.setInterval(poll_interval_ms(env))
     attach_sign_in(window, env)
     if prepare is not None:
         prepare(window)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPalette
@@ -123,3 +124,16 @@ def test_sign_out_from_the_menu_asks_then_clears_every_page(qtbot: QtBot, sim: S
     assert window.stack.currentWidget().objectName() == "signed_out"
     assert pipeline.runs.rowCount() == 0  # type: ignore[attr-defined]
     assert window.sign_in_action.isEnabled() and not window.sign_out_action.isEnabled()
+
+
+def test_poll_interval_comes_from_the_settings(tmp_path: Path) -> None:
+    from releasemgr.ui.app import poll_interval_ms
+
+    env = {"RELEASEMGR_CONFIG_DIR": str(tmp_path)}
+    assert poll_interval_ms(env) == 15_000
+    (tmp_path / "config.toml").write_text("[ui]\npoll_interval = 5.0\n", encoding="utf-8")
+    assert poll_interval_ms(env) == 5_000
+    (tmp_path / "config.toml").write_text("[ui]\npoll_interval = 0.1\n", encoding="utf-8")
+    assert poll_interval_ms(env) == 2_000
+    (tmp_path / "config.toml").write_text("[ui\nbroken", encoding="utf-8")
+    assert poll_interval_ms(env) == 15_000
