@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -157,4 +158,23 @@ def run_gui(
     else:
         controller.restore_session(api_url, repository)
     window.show()
-    return int(app.exec())
+    previous_hook = sys.excepthook
+    sys.excepthook = _sentence_hook(window, previous_hook)
+    try:
+        return int(app.exec())
+    finally:
+        sys.excepthook = previous_hook
+
+
+def _sentence_hook(window: MainWindow, previous: Callable[..., object]) -> Callable[..., None]:
+    """An exception escaping a slot becomes a sentence in the status bar, not a traceback
+    (``RELEASEMGR_DEBUG=1`` prints the traceback as well)."""
+    from releasemgr.ui.errors import describe_error
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        if os.environ.get("RELEASEMGR_DEBUG"):
+            previous(kind, exc, tb)
+        with contextlib.suppress(RuntimeError):  # the window is already gone
+            window.show_error(describe_error(exc, window.controller.session))
+
+    return hook
