@@ -14,16 +14,15 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from releasemgr.errors import InputError, UnsafeArchiveError
 from releasemgr.release.checksums import UnsafePath, normalize_path
-from releasemgr.release.zipstream import SUPPORTED, EntryError, iter_entry
+from releasemgr.release.zipstream import MIN_BUFFER, SUPPORTED, EntryError, stream_entry
 
-_CHUNK = 1 << 20
+_CHUNK = 64 << 10  # larger reads cost more CPU here (see hashing.CHUNK)
 _UNIX = 3  # ZipInfo.create_system of an entry made on a Unix-like system
 RATIO_FLOOR = 1 << 20  # entries smaller than this are not ratio-checked: tiny files compress well
 
@@ -121,7 +120,7 @@ class _Extraction:
         self.dirs: list[Path] = []
         self.files: list[Path] = []
         self.handle: BinaryIO | None = None
-        self.buffer = memoryview(bytearray(_CHUNK))
+        self.buffer = memoryview(bytearray(MIN_BUFFER))
 
     def make_dirs(self, rel: str) -> Path:
         current = self.dest
@@ -201,13 +200,23 @@ def _extract_one(
         raise UnsafeArchiveError(f"{source}: entry {name!r}: {target} already exists") from None
     job.files.append(target)
     written = 0
+
+    def write(chunk: bytes | memoryview) -> None:
+        nonlocal written, total
+        written += len(chunk)
+        total += len(chunk)
+        _check_real_size(info, name, written, total, limits, source)
+        out.write(chunk)
+
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in _entry_chunks(zf, info, job):
-                written += len(chunk)
-                total += len(chunk)
-                _check_real_size(info, name, written, total, limits, source)
-                out.write(chunk)
+            if info.compress_type in SUPPORTED:
+                assert job.handle is not None
+                stream_entry(job.handle, info, job.buffer, write, check_crc=True)
+            else:
+                with zf.open(info) as member:
+                    while chunk := member.read(_CHUNK):
+                        write(chunk)
     except EntryError as exc:
         if "declared" in str(exc):
             raise UnsafeArchiveError(f"{source}: entry {name!r}: {exc}") from None
@@ -216,19 +225,6 @@ def _extract_one(
         raise InputError(f"{source}: entry {name!r} is corrupt ({exc})") from None
     target.chmod(mode)
     return total
-
-
-def _entry_chunks(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, job: _Extraction
-) -> Iterator[bytes | memoryview]:
-    """The entry's bytes, counted as they inflate; other methods go through zipfile."""
-    if info.compress_type in SUPPORTED:
-        assert job.handle is not None
-        yield from iter_entry(job.handle, info, job.buffer, check_crc=True)
-        return
-    with zf.open(info) as member:
-        while chunk := member.read(_CHUNK):
-            yield chunk
 
 
 def _check_real_size(

@@ -16,8 +16,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import BinaryIO
 
 OUT_CHUNK = 4 << 20  # bound on what one inflate step may produce
@@ -25,6 +24,7 @@ SUPPORTED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 WINDOW = 32 << 10  # how far back a deflate back-reference may reach
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _STORED_HEADER = struct.Struct("<BHH")
+MIN_BUFFER = 0xFFFF + _STORED_HEADER.size  # the largest stored block and the next header
 
 Chunk = bytes | memoryview
 
@@ -33,13 +33,27 @@ class EntryError(Exception):
     """The entry's data is corrupt or larger than declared; the message says which."""
 
 
-def iter_entry(
-    handle: BinaryIO, info: zipfile.ZipInfo, buf: memoryview, *, check_crc: bool
-) -> Iterator[Chunk]:
-    """Yield the content of a stored or deflated entry in chunks of at most ``OUT_CHUNK``.
+Sink = Callable[[Chunk], object]
+Tick = Callable[[int], None]
+TICK_BYTES = 1 << 20  # how often ``tick`` hears of progress
 
-    A yielded memoryview points into ``buf`` and is only valid until the next chunk.
-    ``check_crc`` may be off when the caller checks a stronger digest anyway.
+
+def stream_entry(
+    handle: BinaryIO,
+    info: zipfile.ZipInfo,
+    buf: memoryview,
+    sink: Sink,
+    *,
+    check_crc: bool,
+    tick: Tick | None = None,
+) -> int:
+    """Pass the content of a stored or deflated entry to ``sink`` in chunks; return its size.
+
+    Chunks are pushed, not yielded, because a deflate stream of stored blocks has one per
+    16 KiB, and per-chunk Python overhead is what this is all about. A memoryview chunk points
+    into ``buf`` and is only valid during the call. ``tick(n)`` is called with the bytes done
+    since its last call, about every MiB and at the end: the place to report progress and to
+    raise for a cancel. ``check_crc`` may be off when the caller checks a stronger digest.
 
     Raises:
         EntryError: bad local header, data ending early, more or fewer bytes than declared,
@@ -54,36 +68,49 @@ def iter_entry(
     _, name_len, extra_len = _LOCAL_HEADER.unpack(header)
     start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
     handle.seek(start)
-    if info.compress_type == zipfile.ZIP_STORED:
-        chunks = _raw_chunks(handle, info.compress_size, buf)
-    else:
-        chunks = _Deflate(handle, start, info.compress_size, buf).chunks()
+    declared = info.file_size
     count = 0
     crc = 0
+    since = 0
+
+    def emit(chunk: Chunk) -> None:
+        nonlocal count, crc, since
+        size = len(chunk)
+        count += size
+        if count > declared:
+            raise EntryError(f"inflates beyond its declared {declared} bytes")
+        if check_crc:
+            crc = zlib.crc32(chunk, crc)
+        sink(chunk)
+        since += size
+        if since >= TICK_BYTES and tick is not None:
+            tick(since)
+            since = 0
+
     try:
-        for chunk in chunks:
-            count += len(chunk)
-            if count > info.file_size:
-                raise EntryError(f"inflates beyond its declared {info.file_size} bytes")
-            if check_crc:
-                crc = zlib.crc32(chunk, crc)
-            yield chunk
+        if info.compress_type == zipfile.ZIP_STORED:
+            _copy_raw(handle, info.compress_size, buf, emit)
+        else:
+            _Deflate(handle, start, info.compress_size, buf).run(emit)
     except zlib.error as exc:
         raise EntryError(f"corrupt zip entry ({exc})") from None
-    if count != info.file_size:
-        raise EntryError(f"holds {count} bytes, the zip declares {info.file_size}")
+    if since and tick is not None:
+        tick(since)
+    if count != declared:
+        raise EntryError(f"holds {count} bytes, the zip declares {declared}")
     if check_crc and crc != info.CRC:
         raise EntryError("corrupt zip entry (CRC-32 mismatch)")
+    return count
 
 
-def _raw_chunks(handle: BinaryIO, size: int, buf: memoryview) -> Iterator[Chunk]:
+def _copy_raw(handle: BinaryIO, size: int, buf: memoryview, emit: Callable[[Chunk], None]) -> None:
     remaining = size
     while remaining:
         n = handle.readinto(buf[: min(len(buf), remaining)])  # type: ignore[attr-defined]
         if not n:
             raise EntryError("corrupt zip entry (data ends early)")
         remaining -= n
-        yield buf[:n]
+        emit(buf[:n])
 
 
 class _Deflate:
@@ -92,91 +119,110 @@ class _Deflate:
     def __init__(self, handle: BinaryIO, start: int, size: int, buf: memoryview) -> None:
         self.handle = handle
         self.buf = buf
+        self.start = start
         self.end = start + size
-        self.next_read = start  # archive offset of the next byte to read
-        self.base = start  # archive offset of buf[0]
-        self.have = 0  # buf[pos:have] is read but not yet used
-        self.pos = 0
-        # (archive offset, length) of the latest stored data, at least WINDOW bytes in all
-        self.recent: deque[tuple[int, int]] = deque()
-        self.recent_bytes = 0
+        # (archive offset, length) of stored data so far; trimmed now and then to what covers
+        # the last WINDOW bytes, which zlib needs if a compressed block follows.
+        self.recent: list[tuple[int, int]] = []
 
-    def _refill(self) -> int:
-        """Keep the unused bytes, moved to the front of ``buf``; read more behind them."""
-        rest = self.have - self.pos
-        if rest:
-            self.buf[:rest] = bytes(self.buf[self.pos : self.have])
-        self.base += self.pos
-        self.pos = 0
-        want = min(len(self.buf) - rest, self.end - self.next_read)
-        n = self.handle.readinto(self.buf[rest : rest + want]) if want else 0  # type: ignore[attr-defined]
-        self.next_read += n
-        self.have = rest + n
-        return n
+    def _trim_recent(self) -> None:
+        total = 0
+        for index in range(len(self.recent) - 1, -1, -1):
+            total += self.recent[index][1]
+            if total >= WINDOW:
+                del self.recent[:index]
+                return
 
-    def _remember(self, offset: int, length: int) -> None:
-        self.recent.append((offset, length))
-        self.recent_bytes += length
-        while self.recent_bytes - self.recent[0][1] >= WINDOW:
-            self.recent_bytes -= self.recent.popleft()[1]
+    def _read_rest(self, view: memoryview, done: int) -> None:
+        readinto = self.handle.readinto  # type: ignore[attr-defined]
+        while done < len(view):
+            n = readinto(view[done:])
+            if not n:
+                raise EntryError("corrupt zip entry (data ends early)")
+            done += n
 
-    def chunks(self) -> Iterator[Chunk]:
-        buf = self.buf
+    def run(self, emit: Callable[[Chunk], None]) -> None:
+        """Emit the whole stream's output.
+
+        Each stored block's data is read together with the next block's 5-byte header,
+        straight behind the previous block's data in a 64 KiB stage: no copying, and one
+        hashing call per 64 KiB rather than per 16 KiB block (fewer GIL hand-overs, which is
+        what keeps two hashing threads from stalling each other). This loop runs once per
+        16 KiB of a zip, so it keeps to local variables.
+        """
+        stage = self.buf if len(self.buf) >= MIN_BUFFER else memoryview(bytearray(MIN_BUFFER))
+        hsize = _STORED_HEADER.size
+        size = len(stage) - hsize
+        unpack = _STORED_HEADER.unpack_from
+        readinto = self.handle.readinto  # type: ignore[attr-defined]
+        recent = self.recent
+        end = self.end
+        header_at = self.start  # archive offset of the next block header
+        if end - header_at < hsize:
+            return self._inflate_from(header_at, emit)
+        self._read_rest(stage[:hsize], 0)
+        header = bytes(stage[:hsize])
+        fill = 0
         while True:
-            while self.have - self.pos < _STORED_HEADER.size:
-                if not self._refill():
-                    if self.have - self.pos:
-                        break  # a short final block: only zlib can tell if it is valid
-                    raise EntryError("corrupt zip entry (data ends early)")
-            if self.have - self.pos < _STORED_HEADER.size:
-                break
-            first, length, inverted = _STORED_HEADER.unpack_from(buf, self.pos)
-            if (first >> 1) & 0b11:  # not a stored block
+            first, length, inverted = unpack(header)
+            if first & 0b110:  # not a stored block: zlib takes over from here
                 break
             if length != (~inverted & 0xFFFF):
                 raise EntryError("corrupt zip entry (bad stored block length)")
-            self.pos += _STORED_HEADER.size
-            self._remember(self.base + self.pos, length)
-            need = length
-            while need:
-                if self.pos == self.have and not self._refill():
-                    raise EntryError("corrupt zip entry (data ends early)")
-                take = min(need, self.have - self.pos)
-                yield buf[self.pos : self.pos + take]
-                self.pos += take
-                need -= take
-            if first & 1:  # the final block
+            data_at = header_at + hsize
+            final = first & 1
+            more = 0 if final else min(hsize, end - data_at - length)
+            if more < 0 or (not final and more < hsize):
+                raise EntryError("corrupt zip entry (data ends early)")
+            if fill + length > size:
+                emit(stage[:fill])
+                fill = 0
+            view = stage[fill : fill + length + more]
+            n = readinto(view)
+            if n != length + more:
+                self._read_rest(view, n)
+            recent.append((data_at, length))
+            if final:
+                emit(stage[: fill + length])
+                return None
+            if len(recent) > 64:
+                self._trim_recent()
+            header = bytes(stage[fill + length : fill + length + hsize])
+            fill += length
+            header_at = data_at + length
+        if fill:
+            emit(stage[:fill])
+        return self._inflate_from(header_at, emit)
+
+    def _inflate_from(self, offset: int, emit: Callable[[Chunk], None]) -> None:
+        window = self._window()
+        self.handle.seek(offset)
+        inflater = zlib.decompressobj(-15, zdict=window) if window else zlib.decompressobj(-15)
+        remaining = self.end - offset
+        buf = self.buf
+        while remaining:
+            n = self.handle.readinto(buf[: min(len(buf), remaining)])  # type: ignore[attr-defined]
+            if not n:
+                break
+            remaining -= n
+            data = inflater.decompress(buf[:n], OUT_CHUNK)
+            if data:
+                emit(data)
+            while inflater.unconsumed_tail:
+                emit(inflater.decompress(inflater.unconsumed_tail, OUT_CHUNK))
+            if inflater.eof:
                 return
-        yield from self._inflate_rest()
+        tail = inflater.flush()
+        if tail:
+            emit(tail)
+        if not inflater.eof:
+            raise EntryError("corrupt zip entry (deflate stream ends early)")
 
     def _window(self) -> bytes:
         """The last WINDOW bytes of stored output, read again from the archive."""
+        self._trim_recent()
         parts = []
         for offset, length in self.recent:
             self.handle.seek(offset)
             parts.append(self.handle.read(length))
-        self.handle.seek(self.next_read)
         return b"".join(parts)[-WINDOW:]
-
-    def _inflate_rest(self) -> Iterator[Chunk]:
-        window = self._window()
-        inflater = zlib.decompressobj(-15, zdict=window) if window else zlib.decompressobj(-15)
-        pending = bytes(self.buf[self.pos : self.have])
-        while True:
-            data = inflater.decompress(pending, OUT_CHUNK)
-            if data:
-                yield data
-            while inflater.unconsumed_tail:
-                yield inflater.decompress(inflater.unconsumed_tail, OUT_CHUNK)
-            if inflater.eof:
-                return
-            self.pos = self.have = 0
-            self.base = self.next_read
-            if not self._refill():
-                break
-            pending = self.buf[: self.have]  # type: ignore[assignment]
-        tail = inflater.flush()
-        if tail:
-            yield tail
-        if not inflater.eof:
-            raise EntryError("corrupt zip entry (deflate stream ends early)")

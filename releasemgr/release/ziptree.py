@@ -24,7 +24,7 @@ from releasemgr.errors import Cancelled, InputError
 from releasemgr.release.checksums import CHECKSUMS_NAME, UnsafePath
 from releasemgr.release.hashing import FileHash, Progress, chunk_buffer
 from releasemgr.release.safezip import ZipLimits, entry_name, entry_problem, open_zip
-from releasemgr.release.zipstream import SUPPORTED, EntryError, iter_entry
+from releasemgr.release.zipstream import SUPPORTED, EntryError, stream_entry
 
 SMALL_LIMIT = 64 << 20  # checksums.txt, metadata.json and the channel files are far smaller
 
@@ -81,16 +81,19 @@ class ZipPackage:
         self, info: zipfile.ZipInfo, *, progress: Progress, cancel: threading.Event | None
     ) -> FileHash:
         digest = hashlib.sha256()
-        count = 0
+
+        def tick(count: int) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("verification cancelled")
+            progress.add(count)
+
+        tick(0)
         try:
-            for chunk in iter_entry(self._handle(), info, chunk_buffer(), check_crc=False):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("verification cancelled")
-                digest.update(chunk)
-                count += len(chunk)
-                progress.add(len(chunk))
+            count = stream_entry(
+                self._handle(), info, chunk_buffer(), digest.update, check_crc=False, tick=tick
+            )
         except EntryError as exc:
-            return FileHash(None, count, str(exc))
+            return FileHash(None, 0, str(exc))
         return FileHash(digest.hexdigest(), count)
 
     def _hash_via_zipfile(

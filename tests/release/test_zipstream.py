@@ -1,4 +1,4 @@
-"""iter_entry yields exactly what zipfile reads, through stored blocks, zlib, and the switch."""
+"""stream_entry passes on what zipfile reads: through stored blocks, zlib, and the switch."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasemgr.release.zipstream import EntryError, iter_entry
+from releasemgr.release.zipstream import EntryError, stream_entry
 
 
 def zipped(data: bytes, *, level: int = 6, method: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -27,7 +27,12 @@ def read_back(archive: bytes, *, buf_size: int = 64 << 10) -> bytes:
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         info = zf.getinfo("member")
     buf = memoryview(bytearray(buf_size))
-    return b"".join(bytes(c) for c in iter_entry(handle, info, buf, check_crc=True))
+    parts: list[bytes] = []
+    ticks: list[int] = []
+    size = stream_entry(handle, info, buf, lambda c: parts.append(bytes(c)), check_crc=True,
+                        tick=ticks.append)  # fmt: skip
+    assert size == sum(ticks) == sum(map(len, parts))
+    return b"".join(parts)
 
 
 def noise(seed: int, size: int) -> bytes:
@@ -105,7 +110,7 @@ def test_a_truncated_entry_is_refused(tmp_path: Path) -> None:
         info = zf.getinfo("member")
     handle = io.BytesIO(archive[: info.header_offset + 30 + 6 + 20_000])
     with pytest.raises(EntryError, match="ends early"):
-        b"".join(iter_entry(handle, info, memoryview(bytearray(4096)), check_crc=True))
+        stream_entry(handle, info, memoryview(bytearray(4096)), len, check_crc=True)
 
 
 def test_a_member_larger_than_declared_is_refused() -> None:
@@ -114,7 +119,4 @@ def test_a_member_larger_than_declared_is_refused() -> None:
         info = zf.getinfo("member")
     info.file_size = 1000
     with pytest.raises(EntryError, match="inflates beyond its declared 1000 bytes"):
-        for _ in iter_entry(
-            io.BytesIO(archive), info, memoryview(bytearray(4096)), check_crc=False
-        ):
-            pass
+        stream_entry(io.BytesIO(archive), info, memoryview(bytearray(4096)), len, check_crc=False)
