@@ -74,8 +74,7 @@ def chunk_buffer() -> memoryview:
     """This thread's reusable read buffer (allocating 1 MiB per small file costs real time)."""
     buf: memoryview | None = getattr(_local, "buf", None)
     if buf is None:
-        # The slack lets zip reading fit a whole 64 KiB stored block and the next header.
-        buf = memoryview(bytearray(CHUNK + 1024))
+        buf = memoryview(bytearray(CHUNK))
         _local.buf = buf
     return buf
 

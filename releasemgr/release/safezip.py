@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from releasemgr.errors import InputError, UnsafeArchiveError
 from releasemgr.release.checksums import UnsafePath, normalize_path
-from releasemgr.release.zipstream import MIN_BUFFER, SUPPORTED, EntryError, stream_entry
+from releasemgr.release.zipstream import SUPPORTED, EntryError, stream_entry
 
 _CHUNK = 64 << 10  # larger reads cost more CPU here (see hashing.CHUNK)
 _UNIX = 3  # ZipInfo.create_system of an entry made on a Unix-like system
@@ -120,7 +120,7 @@ class _Extraction:
         self.dirs: list[Path] = []
         self.files: list[Path] = []
         self.handle: BinaryIO | None = None
-        self.buffer = memoryview(bytearray(MIN_BUFFER))
+        self.buffer = memoryview(bytearray(_CHUNK))
 
     def make_dirs(self, rel: str) -> Path:
         current = self.dest

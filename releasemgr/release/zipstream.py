@@ -24,7 +24,6 @@ SUPPORTED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 WINDOW = 32 << 10  # how far back a deflate back-reference may reach
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
 _STORED_HEADER = struct.Struct("<BHH")
-MIN_BUFFER = 0xFFFF + _STORED_HEADER.size  # the largest stored block and the next header
 
 Chunk = bytes | memoryview
 
@@ -133,66 +132,57 @@ class _Deflate:
                 del self.recent[:index]
                 return
 
-    def _read_rest(self, view: memoryview, done: int) -> None:
-        readinto = self.handle.readinto  # type: ignore[attr-defined]
-        while done < len(view):
-            n = readinto(view[done:])
-            if not n:
-                raise EntryError("corrupt zip entry (data ends early)")
-            done += n
-
     def run(self, emit: Callable[[Chunk], None]) -> None:
         """Emit the whole stream's output.
 
-        Each stored block's data is read together with the next block's 5-byte header,
-        straight behind the previous block's data in a 64 KiB stage: no copying, and one
-        hashing call per 64 KiB rather than per 16 KiB block (fewer GIL hand-overs, which is
-        what keeps two hashing threads from stalling each other). This loop runs once per
-        16 KiB of a zip, so it keeps to local variables.
+        Stored blocks are hashed straight out of the read buffer, block by block. This loop
+        runs once per 16 KiB of a zip, so it keeps to local variables.
         """
-        stage = self.buf if len(self.buf) >= MIN_BUFFER else memoryview(bytearray(MIN_BUFFER))
+        buf = self.buf
+        capacity = len(buf)
         hsize = _STORED_HEADER.size
-        size = len(stage) - hsize
         unpack = _STORED_HEADER.unpack_from
         readinto = self.handle.readinto  # type: ignore[attr-defined]
         recent = self.recent
         end = self.end
-        header_at = self.start  # archive offset of the next block header
-        if end - header_at < hsize:
-            return self._inflate_from(header_at, emit)
-        self._read_rest(stage[:hsize], 0)
-        header = bytes(stage[:hsize])
-        fill = 0
+        # buf[pos:have] holds the archive bytes from base + pos on; base + have is read next.
+        base = self.start
+        pos = have = 0
         while True:
-            first, length, inverted = unpack(header)
+            if have - pos < hsize:
+                rest = have - pos
+                if rest:
+                    buf[:rest] = bytes(buf[pos:have])
+                base += pos
+                pos = 0
+                want = min(capacity - rest, end - base - rest)
+                have = rest + (readinto(buf[rest : rest + want]) if want > 0 else 0)
+                if have < hsize:  # too short for a stored block: only zlib can judge it
+                    return self._inflate_from(base, emit)
+            first, length, inverted = unpack(buf, pos)
             if first & 0b110:  # not a stored block: zlib takes over from here
-                break
+                return self._inflate_from(base + pos, emit)
             if length != (~inverted & 0xFFFF):
                 raise EntryError("corrupt zip entry (bad stored block length)")
-            data_at = header_at + hsize
-            final = first & 1
-            more = 0 if final else min(hsize, end - data_at - length)
-            if more < 0 or (not final and more < hsize):
-                raise EntryError("corrupt zip entry (data ends early)")
-            if fill + length > size:
-                emit(stage[:fill])
-                fill = 0
-            view = stage[fill : fill + length + more]
-            n = readinto(view)
-            if n != length + more:
-                self._read_rest(view, n)
-            recent.append((data_at, length))
-            if final:
-                emit(stage[: fill + length])
-                return None
+            pos += hsize
+            recent.append((base + pos, length))
             if len(recent) > 64:
                 self._trim_recent()
-            header = bytes(stage[fill + length : fill + length + hsize])
-            fill += length
-            header_at = data_at + length
-        if fill:
-            emit(stage[:fill])
-        return self._inflate_from(header_at, emit)
+            need = length
+            while need:
+                if pos == have:
+                    base += have
+                    pos = 0
+                    want = min(capacity, end - base)
+                    have = readinto(buf[:want]) if want > 0 else 0
+                    if not have:
+                        raise EntryError("corrupt zip entry (data ends early)")
+                take = have - pos if have - pos < need else need
+                emit(buf[pos : pos + take])
+                pos += take
+                need -= take
+            if first & 1:  # the final block
+                return None
 
     def _inflate_from(self, offset: int, emit: Callable[[Chunk], None]) -> None:
         window = self._window()

@@ -120,3 +120,35 @@ def test_a_member_larger_than_declared_is_refused() -> None:
     info.file_size = 1000
     with pytest.raises(EntryError, match="inflates beyond its declared 1000 bytes"):
         stream_entry(io.BytesIO(archive), info, memoryview(bytearray(4096)), len, check_crc=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    kind=st.sampled_from(["random", "text", "mixed"]),
+    size=st.integers(1, 90_000),
+    flips=st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 255)), min_size=1, max_size=3),
+    cut=st.one_of(st.none(), st.integers(0, 10**6)),
+)
+def test_damaged_data_gives_the_content_or_entry_error_nothing_else(
+    kind: str, size: int, flips: list[tuple[int, int]], cut: int | None
+) -> None:
+    if kind == "mixed":
+        data = noise(size, size) + _segment("text", size, size)
+    else:
+        data = _segment(kind, size, size)
+    archive = zipped(data)
+    with zipfile.ZipFile(io.BytesIO(archive)) as zf:
+        info = zf.getinfo("member")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    damaged = bytearray(archive)
+    for at, xor in flips:
+        damaged[start + at % info.compress_size] ^= xor
+    if cut is not None:
+        damaged = damaged[: start + cut % info.compress_size]
+    parts: list[bytes] = []
+    try:
+        stream_entry(io.BytesIO(bytes(damaged)), info, memoryview(bytearray(4096)),
+                     lambda c: parts.append(bytes(c)), check_crc=True)  # fmt: skip
+    except EntryError:
+        return
+    assert b"".join(parts) == data
