@@ -183,6 +183,10 @@ def _verify_folder(
     except OSError as exc:
         raise InputError(f"{root / METADATA_NAME}: cannot be read ({exc.strerror})") from None
     tree = scan_tree(root, skip_top=UNLISTED)
+    for name in UNLISTED:  # ours never lists them, but a checksums.txt made elsewhere might
+        path = root / name
+        if any(entry.path == name for entry in entries) and path.is_file():
+            tree.files[name] = TreeFile(name, path, path.stat().st_size)
     verdicts: dict[str, FileVerdict] = {}
     to_hash: list[tuple[ChecksumEntry, TreeFile]] = []
     explained: set[str] = set()  # problem paths already reported through a listed file

@@ -343,3 +343,12 @@ def test_metadata_must_name_the_app_that_is_listed(package: Path) -> None:
     assert report.problems == (
         "metadata.json names app 'SomethingElse', but no SomethingElse/ files are listed",
     )
+
+
+def test_a_listed_metadata_json_is_checked_like_any_file(package: Path) -> None:
+    meta = package / "metadata.json"
+    line = f"{'0' * 64}  metadata.json\n".encode()
+    (package / "checksums.txt").write_bytes((package / "checksums.txt").read_bytes() + line)
+    report = verify_path(package)
+    assert verdicts(report)["metadata.json"] == "mismatch"
+    assert meta.is_file()
