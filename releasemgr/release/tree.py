@@ -13,6 +13,10 @@ from pathlib import Path
 
 from releasemgr.errors import InputError
 
+# Links inside the root are followed, and links that fan out to the same folders multiply
+# files without ever looping; a real onedir bundle holds a few thousand.
+MAX_FILES = 1_000_000
+
 
 @dataclass(frozen=True)
 class TreeFile:
@@ -121,5 +125,10 @@ def _walk(
             _walk(fs_path, rel + "/", real_root, (*ancestors, real), tree, skip_top)
         elif stat.S_ISREG(st.st_mode):
             tree.files[rel] = TreeFile(rel, fs_path, st.st_size)
+            if len(tree.files) > MAX_FILES:
+                raise InputError(
+                    f"{fs_path}: more than {MAX_FILES} files under the root "
+                    "(links fanning out to the same folders?)"
+                )
         else:
             tree.problems.append(TreeProblem(rel, "special", "not a regular file"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from releasemgr.errors import InputError, UsageError
-from releasemgr.release import atomic
+from releasemgr.release import atomic, tree
 from releasemgr.release.checksums import parse_checksums
 from releasemgr.release.manifest import read_channel_files, read_metadata
 from releasemgr.release.package import bundled_python, write_package
@@ -217,3 +217,14 @@ def test_metadata_json_is_plain_json_with_the_documented_fields(tmp_path: Path) 
 )
 def test_finds_the_bundled_python(names: list[str], version: str | None) -> None:
     assert bundled_python(names) == version
+
+
+def test_links_fanning_out_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_onedir(tmp_path)
+    internal = tmp_path / APP / "_internal"
+    for name in ("a", "b", "c"):
+        (internal / name).symlink_to("data", target_is_directory=True)
+    monkeypatch.setattr(tree, "MAX_FILES", 6)
+    with pytest.raises(InputError, match="more than 6 files under the root"):
+        write_package(tmp_path, app=APP, platform="linux", version="1", commit=COMMIT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [APP]
