@@ -160,10 +160,39 @@ def run_gui(
     window.show()
     previous_hook = sys.excepthook
     sys.excepthook = _sentence_hook(window, previous_hook)
+    restore = _close_on_signals(window)
     try:
         return int(app.exec())
     finally:
+        restore()
         sys.excepthook = previous_hook
+
+
+def _close_on_signals(window: MainWindow) -> Callable[[], None]:
+    """Ctrl+C or SIGTERM in the terminal closes the window (cancelling its work) and quits.
+
+    Python handles a signal only when it runs, so a light timer lets it run now and then while
+    Qt waits for events. Returns a function that restores the previous handlers.
+    """
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(_signum: int, _frame: object) -> None:
+        window.close()
+        QApplication.quit()
+
+    previous = {sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM)}
+    wake = QTimer(window)
+    wake.setObjectName("app.signal_wake")
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def _sentence_hook(window: MainWindow, previous: Callable[..., object]) -> Callable[..., None]:
@@ -172,6 +201,10 @@ def _sentence_hook(window: MainWindow, previous: Callable[..., object]) -> Calla
     from releasemgr.ui.errors import describe_error
 
     def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        if isinstance(exc, KeyboardInterrupt):
+            window.close()
+            QApplication.quit()
+            return
         if os.environ.get("RELEASEMGR_DEBUG"):
             previous(kind, exc, tb)
         with contextlib.suppress(RuntimeError):  # the window is already gone
