@@ -13,7 +13,7 @@ class ExitCode(IntEnum):
     """Every exit code releasemgr uses."""
 
     OK = 0
-    FAILED = 1  # the check ran and said no: verification failed, unhealthy canary, smoke test failed
+    FAILED = 1  # the check said no: verification failed, unhealthy canary, smoke test failed
     USAGE = 2  # bad arguments, or input that cannot be read or parsed
     AUTH = 3  # not signed in, token rejected, or not allowed to do this
     NOT_FOUND = 4  # repository, workflow, run, artifact or release does not exist (any more)

@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         # The reader went away (`releasemgr runs | head`); that is not an error of ours.
         _silence_stdout()
         return int(ExitCode.OK)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+    except Exception as exc:
         if os.environ.get("RELEASEMGR_DEBUG"):
             raise
         print(

@@ -1,1 +1,1 @@
-"""Artifact formats and local work: checksums, metadata, package, verify, safe unzip, monitor, smoke."""
+"""Artifact formats and local work: checksums, metadata, package, verify, unzip, monitor, smoke."""
