@@ -1,9 +1,9 @@
 """Read a release package straight out of a zip: list members, read small ones, hash big ones.
 
 Members are hashed as they stream, never extracted. Each worker thread reads through its own
-file handle, and members are inflated with zlib directly rather than through ``ZipFile.open``:
-that skips the CRC-32 (the SHA-256 we compute is the stronger check) and the per-read Python
-overhead, which is what keeps a zip nearly as fast to verify as a folder.
+file handle, and members are read raw (``zipstream``) rather than through ``ZipFile.open``:
+that skips the CRC-32 (the SHA-256 we compute is the stronger check), passes deflate's stored
+blocks on without inflating them, and is what keeps a zip nearly as fast to verify as a folder.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class ZipPackage:
 
     path: Path
     zf: zipfile.ZipFile
+    label: str = ""  # how messages name the zip (the outer one, for a zip in a zip)
     members: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
     unsafe: dict[str, str] = field(default_factory=dict)
     _local: threading.local = field(default_factory=threading.local)
@@ -47,14 +48,14 @@ class ZipPackage:
         if info is None:
             return None
         if info.file_size > SMALL_LIMIT:
-            raise InputError(f"{self.path}: {name} is implausibly large ({info.file_size} bytes)")
+            raise InputError(f"{self.label}: {name} is implausibly large ({info.file_size} bytes)")
         try:
             with self.zf.open(info) as member:
                 data = member.read(SMALL_LIMIT + 1)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-            raise InputError(f"{self.path}: entry {name!r} is corrupt ({exc})") from None
+            raise InputError(f"{self.label}: entry {name!r} is corrupt ({exc})") from None
         if len(data) > SMALL_LIMIT:
-            raise InputError(f"{self.path}: {name} is implausibly large")
+            raise InputError(f"{self.label}: {name} is implausibly large")
         return data
 
     def _handle(self) -> io.FileIO:
@@ -126,8 +127,8 @@ class ZipPackage:
         self.zf.close()
 
 
-def _index(zf: zipfile.ZipFile, path: Path, limits: ZipLimits) -> ZipPackage:
-    package = ZipPackage(path=path, zf=zf)
+def _index(zf: zipfile.ZipFile, path: Path, limits: ZipLimits, label: str) -> ZipPackage:
+    package = ZipPackage(path=path, zf=zf, label=label)
     infos = zf.infolist()
     names: list[tuple[str, zipfile.ZipInfo]] = []
     for info in infos:
@@ -178,14 +179,19 @@ def open_package_zip(path: Path, *, limits: ZipLimits = ZipLimits()) -> Iterator
                     shutil.copyfileobj(src, dst, 1 << 20)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise InputError(f"{path}: entry {inner.filename!r} is corrupt ({exc})") from None
-            package = _index(open_zip(inner_path), inner_path, limits)
-            package.path = inner_path
+            try:
+                inner_zf = open_zip(inner_path)
+            except InputError:
+                raise InputError(
+                    f"{path}: entry {inner.filename!r} is not a valid zip, truncated or corrupt"
+                ) from None
+            package = _index(inner_zf, inner_path, limits, f"{path}!{inner.filename}")
             try:
                 yield package
             finally:
                 package.close()
         return
-    package = _index(zf, path, limits)
+    package = _index(zf, path, limits, str(path))
     try:
         yield package
     finally:

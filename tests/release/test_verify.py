@@ -352,3 +352,14 @@ def test_a_listed_metadata_json_is_checked_like_any_file(package: Path) -> None:
     report = verify_path(package)
     assert verdicts(report)["metadata.json"] == "mismatch"
     assert meta.is_file()
+
+
+def test_a_zip_holding_a_broken_zip_names_the_outer_zip(tmp_path: Path) -> None:
+    outer = tmp_path / "outer.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.writestr("package.zip", b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputError) as caught:
+        verify_path(outer)
+    assert str(caught.value) == (
+        f"{outer}: entry 'package.zip' is not a valid zip, truncated or corrupt"
+    )
