@@ -210,7 +210,7 @@ def _post_form(url: str, fields: Mapping[str, str]) -> dict[str, Any]:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - the configured GitHub host  # nosec B310
             body = response.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()

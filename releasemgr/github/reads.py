@@ -191,7 +191,7 @@ class RepositoryReader:
         request = urllib.request.Request(location, headers={"User-Agent": "releasemgr"})  # noqa: S310
         tail: collections.deque[str] = collections.deque(maxlen=max(1, lines))
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the configured GitHub host  # nosec B310
                 for raw in response:
                     tail.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
         except OSError as exc:

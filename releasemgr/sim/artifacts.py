@@ -22,7 +22,7 @@ from releasemgr.sim.entities import Artifact
 from releasemgr.sim.standins import write_onedir
 
 CHUNK = 1 << 20
-_SHM = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private folder inside
+_SHM = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private folder inside  # nosec B108
 _STAGING: str | None = str(_SHM) if _SHM.is_dir() and os.access(_SHM, os.W_OK) else None
 
 
