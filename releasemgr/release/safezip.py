@@ -149,27 +149,38 @@ def safe_extract(zip_path: Path, dest: Path, *, limits: ZipLimits = ZipLimits())
     """Extract ``zip_path`` into the folder ``dest`` (created if missing); return the files.
 
     Raises:
-        InputError: the zip cannot be read or is corrupt.
-        UnsafeArchiveError: an entry is unsafe or a limit is exceeded; nothing is left behind.
+        InputError: the zip cannot be read or is corrupt, or ``dest`` cannot be written.
+        UnsafeArchiveError: an entry is unsafe or a limit is exceeded.
+        In every case nothing that this call wrote is left behind.
     """
     dest = Path(dest)
     with open_zip(Path(zip_path)) as zf:
         infos = check_entries(zf, Path(zip_path), limits)
         created_dest = False
-        if not dest.exists():
+        try:
             dest.mkdir()
             created_dest = True
+        except FileExistsError:
+            if not dest.is_dir():
+                raise InputError(f"{dest}: exists and is not a folder") from None
+        except OSError as exc:
+            raise InputError(f"{dest}: cannot be created ({exc.strerror or exc})") from None
         job = _Extraction(dest)
         try:
             with open(zip_path, "rb") as job.handle:
                 total = 0
                 for info in infos:
                     total = _extract_one(zf, info, job, limits, total, Path(zip_path))
-        except BaseException:
+        except BaseException as exc:
             job.rollback()
             if created_dest:
                 with contextlib.suppress(OSError):
                     dest.rmdir()
+            if isinstance(exc, OSError):
+                raise InputError(
+                    f"{dest}: extracting {zip_path} failed ({exc.strerror or exc}); "
+                    "nothing was kept"
+                ) from None
             raise
     return job.files
 

@@ -212,3 +212,30 @@ def test_a_corrupt_entry_is_refused_and_cleaned_up(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="entry 'b' is corrupt"):
         safe_extract(src, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_destination_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    src = make_zip(tmp_path / "a.zip", [("x", b"x")])
+    (tmp_path / "out").write_text("not a folder")
+    with pytest.raises(InputError, match="out: exists and is not a folder"):
+        safe_extract(src, tmp_path / "out")
+
+
+def test_a_write_failure_is_one_line_and_cleans_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = make_zip(tmp_path / "a.zip", [("first", b"1"), ("second", b"2")])
+    real_chmod = Path.chmod
+    calls = []
+
+    def chmod(self: Path, mode: int) -> None:
+        calls.append(self.name)
+        if self.name == "second":
+            raise OSError(28, "No space left on device")
+        real_chmod(self, mode)
+
+    monkeypatch.setattr(Path, "chmod", chmod)
+    with pytest.raises(InputError, match=r"No space left on device\); nothing was kept"):
+        safe_extract(src, tmp_path / "out")
+    assert calls == ["first", "second"]
+    assert not (tmp_path / "out").exists()
