@@ -183,9 +183,11 @@ def test_a_file_that_changes_while_hashed_is_reported(tmp_path: Path) -> None:
 
 def test_a_file_that_cannot_be_read_gives_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
-    result = hash_file(tmp_path / "folder", progress=Progress(0, None), cancel=None)
-    assert result.digest is None
-    assert result.error is not None and result.error.startswith("cannot be read:")
+    progress = Progress(0, None)
+    folder = hash_file(tmp_path / "folder", progress=progress, cancel=None)
+    assert (folder.digest, folder.error) == (None, "cannot be read: not a regular file")
+    gone = hash_file(tmp_path / "gone", progress=progress, cancel=None)
+    assert (gone.digest, gone.error) == (None, "cannot be read: No such file or directory")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
