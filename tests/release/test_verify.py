@@ -185,7 +185,7 @@ def test_a_file_that_cannot_be_read_gives_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
     progress = Progress(0, None)
     folder = hash_file(tmp_path / "folder", progress=progress, cancel=None)
-    assert (folder.digest, folder.error) == (None, "cannot be read: not a regular file")
+    assert (folder.digest, folder.error) == (None, "cannot be read: Is a directory")
     gone = hash_file(tmp_path / "gone", progress=progress, cancel=None)
     assert (gone.digest, gone.error) == (None, "cannot be read: No such file or directory")
 
