@@ -97,8 +97,13 @@ def hash_file(path: Path, *, progress: Progress, cancel: threading.Event | None)
     # O_NONBLOCK: a file swapped for a FIFO after the tree was scanned must not hang us.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        handle = io.FileIO(os.open(path, flags), "rb")
+        fd = os.open(path, flags)
     except OSError as exc:
+        return FileHash(None, 0, f"cannot be read: {exc.strerror or exc}")
+    try:
+        handle = io.FileIO(fd, "rb")
+    except OSError as exc:  # a folder: FileIO refuses it and leaves the descriptor to us
+        os.close(fd)
         return FileHash(None, 0, f"cannot be read: {exc.strerror or exc}")
     try:
         before = os.fstat(handle.fileno())
