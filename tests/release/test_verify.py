@@ -188,10 +188,11 @@ def test_a_file_that_cannot_be_read_gives_a_clear_error(tmp_path: Path) -> None:
     assert (folder.digest, folder.error) == (None, "cannot be read: Is a directory")
     gone = hash_file(tmp_path / "gone", progress=progress, cancel=None)
     assert (gone.digest, gone.error) == (None, "cannot be read: No such file or directory")
-    open_fds = len(os.listdir("/proc/self/fd"))
+    fds = Path("/proc/self/fd")
+    open_fds = len(list(fds.iterdir()))
     for _ in range(20):
         hash_file(tmp_path / "folder", progress=progress, cancel=None)
-    assert len(os.listdir("/proc/self/fd")) == open_fds  # no descriptor leaks on the way out
+    assert len(list(fds.iterdir())) == open_fds  # no descriptor leaks on the way out
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
