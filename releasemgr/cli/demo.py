@@ -86,12 +86,19 @@ def run(options: Options, ctx: Context) -> int:
             return _screenshots(world, options, env, ctx)
         from releasemgr.ui.app import run_gui
         from releasemgr.ui.demo import begin_demo, prepare_demo
+        from releasemgr.ui.mainwindow import MainWindow
 
-        print(f"demo: simulated GitHub at {world.api_url} ({world.repository})", file=ctx.stderr)
+        def prepare(window: MainWindow) -> None:
+            prepare_demo(window, world, options.user, begun=True)
+            print(
+                f"demo: simulated GitHub at {world.api_url} ({world.repository})", file=ctx.stderr
+            )
+            ctx.stderr.flush()
+
         return run_gui(
             env,
             begin=lambda controller: begin_demo(controller, world, options.user),
-            prepare=lambda window: prepare_demo(window, world, options.user, begun=True),
+            prepare=prepare,
         )
     finally:
         sim.stop()

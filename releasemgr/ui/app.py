@@ -151,36 +151,44 @@ def run_gui(
     if begin is not None:
         begin(controller)
     window = MainWindow(controller, settings=window_settings(env))
-    window.poll.setInterval(poll_interval_ms(env))
-    attach_sign_in(window, env)
-    if prepare is not None:
-        prepare(window)
-    else:
-        controller.restore_session(api_url, repository)
-    window.show()
+    stopped: list[bool] = []
+    restore = _close_on_signals(window, stopped)
     previous_hook = sys.excepthook
     sys.excepthook = _sentence_hook(window, previous_hook)
-    restore = _close_on_signals(window)
     try:
+        window.poll.setInterval(poll_interval_ms(env))
+        attach_sign_in(window, env)
+        if prepare is not None:
+            prepare(window)
+        else:
+            controller.restore_session(api_url, repository)
+        if stopped:  # interrupted before the loop ran: quit() would have had no effect
+            window.close()
+            return 0
+        window.show()
         return int(app.exec())
     finally:
         restore()
         sys.excepthook = previous_hook
 
 
-def _close_on_signals(window: MainWindow) -> Callable[[], None]:
+def _close_on_signals(window: MainWindow, stopped: list[bool]) -> Callable[[], None]:
     """Ctrl+C or SIGTERM in the terminal closes the window (cancelling its work) and quits.
 
     Python handles a signal only when it runs, so a light timer lets it run now and then while
-    Qt waits for events. Returns a function that restores the previous handlers.
+    Qt waits for events. ``stopped`` gets an entry when a signal came. Returns a function that
+    restores the previous handlers.
     """
     import signal
 
     from PySide6.QtCore import QTimer
 
     def close(_signum: int, _frame: object) -> None:
+        stopped.append(True)
         window.close()
         QApplication.quit()
+        # quit() does nothing if the loop has not started yet; a posted quit runs once it has.
+        QTimer.singleShot(0, QApplication.quit)
 
     previous = {sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM)}
     wake = QTimer(window)

@@ -81,3 +81,29 @@ def test_demo_refuses_an_unknown_user(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("releasemgr: --user 'nobody' is not a demo user")
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_closes_the_demo_window_cleanly() -> None:
+    import signal
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "releasemgr", "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # printed just before the window's event loop starts
+        assert first.startswith("demo: simulated GitHub at http://127.0.0.1:")
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
