@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from releasemgr.model import Platform, RateLimit, Stage
 from releasemgr.ui import session as steps
@@ -89,8 +89,6 @@ class Controller(QObject):
         self.last_refresh: datetime | None = None
         self._loading_run: int | None = None
         self._retired: list[TaskRunner] = []  # runners of earlier sessions, still finishing
-        self._poll = QTimer(self)
-        self._poll.setObjectName("controller.poll")
 
     # -- session -----------------------------------------------------------------------------
 
@@ -257,7 +255,6 @@ class Controller(QObject):
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Cancel every request and wait for the workers (closing the window)."""
-        self._poll.stop()
         done = self.tasks.shutdown(timeout_ms)
         for runner in self._retired:
             done = runner.wait(timeout_ms) and done

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         controller.rate_limit_changed.connect(self._on_rate_limit)
         controller.refreshed.connect(self._on_refreshed)
         controller.error.connect(self.show_error)
+        controller.sign_in_failed.connect(self.show_error)  # e.g. a keychain token was rejected
         controller.notice.connect(self.show_notice)
         controller.busy_changed.connect(self._on_busy)
 
