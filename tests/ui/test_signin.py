@@ -160,3 +160,21 @@ def test_without_a_keychain_sign_in_works_and_says_it_was_not_remembered(
     controller.sign_out(forget=True)
     assert not controller.tasks.busy
     assert errors == []
+
+
+def test_a_rejected_keychain_token_at_start_asks_to_sign_in_again(
+    qtbot: QtBot, sim: Simulator, keychain: MemoryKeyring
+) -> None:
+    from releasemgr.ui.mainwindow import MainWindow
+
+    config.save(config.Config(api_url=sim.api_url, repository=sim.repository))
+    keychain.items[("releasemgr", host_of(sim.api_url))] = "ghp_" + "r" * 36  # revoked since
+    controller = Controller()
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(controller.sign_in_failed, timeout=20_000) as blocker:
+        controller.restore_session()
+    assert "Sign in again" in blocker.args[0]
+    assert window.statusBar().currentMessage() == blocker.args[0]
+    assert controller.session is None
+    window.close()
