@@ -414,6 +414,21 @@ class Controller(QObject):
 
         self.call(f"rerun.{run_id}", lambda svc, _ctx: svc.rerun_failed(run_id), done, read=False)
 
+    def rerun_job(self, run_id: int, job_id: int, job_name: str = "") -> None:
+        """Re-run one job of ``run_id`` (and the jobs that depend on it)."""
+        what = job_name or f"job {job_id}"
+
+        def done(_value: Any) -> None:
+            summary = f"Re-running {what} of run {run_id}"
+            self.action_done.emit("rerun", summary, {"run_id": run_id, "job_id": job_id})
+            self.notice.emit(summary + ".")
+            self.load_run(run_id)
+            self.load_runs()
+
+        self.call(
+            f"rerun.{run_id}", lambda svc, _ctx: svc.rerun_job(job_id, run_id), done, read=False
+        )
+
     def cancel_run(self, run_id: int) -> None:
         """Cancel ``run_id``."""
 

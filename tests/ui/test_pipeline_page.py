@@ -123,3 +123,25 @@ def test_live_updates_while_running_and_cancel(qtbot: QtBot, sim: Simulator) -> 
         timeout=20_000,
     )
     qtbot.waitUntil(lambda: not page.live.isActive())
+
+
+def test_rerun_one_failed_job_from_its_cell(qtbot: QtBot, sim: Simulator) -> None:
+    window = open_window(qtbot, sim)
+    page = _pipeline(qtbot, window)
+    run_id = _failed_run(sim)
+    _show_run(qtbot, page, run_id)
+    macos_row = list(page.detail.platforms).index(Platform.MACOS)  # type: ignore[union-attr]
+    page.select_cell(macos_row, Stage.TEST)
+    assert page.rerun_job_button.isEnabled()
+    page.select_cell(macos_row, Stage.BUILD)  # a green job is not offered again
+    assert not page.rerun_job_button.isEnabled()
+    page.select_cell(macos_row, Stage.TEST)
+    failed_job = page.selected_cell.job_id  # type: ignore[union-attr]
+    with qtbot.waitSignal(window.controller.action_done, timeout=20_000) as blocker:
+        qtbot.mouseClick(page.rerun_job_button, Qt.MouseButton.LeftButton)
+    kind, summary, details = blocker.args
+    assert kind == "rerun" and "test-macos" in summary
+    assert details["job_id"] == failed_job
+    with sim.world.lock:
+        run = sim.world.run(run_id)
+        assert run is not None and run.attempt.number == 2

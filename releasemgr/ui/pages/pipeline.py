@@ -107,12 +107,16 @@ class PipelinePage(QWidget):
         self.open_job_button = QPushButton("Open job on GitHub")
         self.open_job_button.clicked.connect(self._open_job)
         self.open_job_button.setEnabled(False)
+        self.rerun_job_button = QPushButton("Re-run this job")
+        self.rerun_job_button.clicked.connect(self.rerun_job)
+        self.rerun_job_button.setEnabled(False)
 
         cell_box = QWidget()
         cell_layout = QVBoxLayout(cell_box)
         cell_layout.setContentsMargins(0, 0, 0, 0)
         cell_row = QHBoxLayout()
         cell_row.addWidget(self.cell_title, 1)
+        cell_row.addWidget(self.rerun_job_button)
         cell_row.addWidget(self.open_job_button)
         cell_layout.addLayout(cell_row)
         inner = QSplitter(Qt.Orientation.Horizontal)
@@ -182,6 +186,14 @@ class PipelinePage(QWidget):
         if self.detail is not None:
             self.rerun_button.setEnabled(False)
             self.controller.rerun_failed(self.detail.run.id)
+
+    def rerun_job(self) -> None:
+        """Re-run the selected cell's job (a failed or cancelled one) in a finished run."""
+        cell = self.selected_cell
+        if self.detail is None or cell is None or cell.job_id is None:
+            return
+        self.rerun_job_button.setEnabled(False)
+        self.controller.rerun_job(self.detail.run.id, cell.job_id, cell.job_name)
 
     def cancel_run(self) -> None:
         """Ask to confirm, then cancel the selected run (``pending_confirmation`` holds the box)."""
@@ -367,6 +379,12 @@ class PipelinePage(QWidget):
         previous = self.selected_cell
         self.selected_cell = cell
         self.open_job_button.setEnabled(bool(cell and cell.html_url))
+        run_done = self.detail is not None and self.detail.run.state.finished
+        self.rerun_job_button.setEnabled(
+            bool(cell and cell.job_id is not None and run_done)
+            and cell is not None
+            and cell.state in (CellState.FAILURE, CellState.CANCELLED)
+        )
         if cell is None:
             self.steps.clear()
             self.cell_title.setText("")
