@@ -65,9 +65,11 @@ def review(options: Options, ctx: Context, state: str) -> int:
     call = service.approve if state == "approved" else service.reject
     decision = call(options.run_id, options.stage, options.comment, options.platforms or None)
     verb = "Approved" if state == "approved" else "Rejected"
-    print(
-        f"{verb} {', '.join(decision.environments)} on run {decision.run_id} as {decision.user}.",
-        file=ctx.stdout,
+    said = f"{verb} {', '.join(decision.environments)} on run {decision.run_id} as {decision.user}."
+    print(said, file=ctx.stdout)
+    kind = "approval" if state == "approved" else "rejection"
+    common.record(
+        ctx, kind, f"{said} Comment: {options.comment}", service=service, run_id=decision.run_id
     )
     return ExitCode.OK
 

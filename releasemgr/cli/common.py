@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from releasemgr import config as settings
 from releasemgr.cli.context import Context
-from releasemgr.errors import UsageError
+from releasemgr.errors import ReleasemgrError, UsageError
 
 if TYPE_CHECKING:
     from releasemgr.github.service import ReleaseService
@@ -93,6 +93,46 @@ def connect(where: Where, ctx: Context) -> ReleaseService:
         return service
     return ReleaseService.connect(
         api_url=api_url, repository=repo, token=token.token, config=config
+    )
+
+
+def record(
+    ctx: Context,
+    kind: str,
+    summary: str,
+    *,
+    ok: bool = True,
+    service: ReleaseService | None = None,
+    run_id: int | None = None,
+) -> None:
+    """Note what the user did in the local activity log the window shows (never fails the command).
+
+    The log lives in ``RELEASEMGR_DATA_DIR`` as seen by this command's environment, so tests and
+    the demo keep theirs apart; who and where come from the service when there is one.
+    """
+    from pathlib import Path
+
+    from releasemgr.activity import FILE_NAME, ActivityKind, ActivityLog, Outcome, data_dir
+
+    override = ctx.env.get("RELEASEMGR_DATA_DIR")
+    path = Path(override) / FILE_NAME if override else data_dir() / FILE_NAME
+    user = host = repository = None
+    if service is not None:
+        from releasemgr.github.auth import host_of
+
+        host, repository = host_of(service.api_url), service.repository
+        try:
+            user = service.whoami().login  # cached by the service after its first request
+        except ReleasemgrError:
+            user = None
+    ActivityLog(path).record(
+        ActivityKind(kind),
+        summary,
+        outcome=Outcome.OK if ok else Outcome.FAILED,
+        user=user,
+        host=host,
+        repository=repository,
+        run_id=run_id,
     )
 
 

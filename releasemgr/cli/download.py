@@ -102,5 +102,7 @@ def run(options: Options, ctx: Context) -> int:
         cancel.set()
         raise
     what = "already there and verified" if result.reused else "downloaded and verified"
-    print(f"{ref.name}: {what}: {result.path}", file=ctx.stdout)
+    said = f"{ref.name}: {what}: {result.path}"
+    print(said, file=ctx.stdout)
+    common.record(ctx, "download", said, service=service, run_id=ref.run_id)
     return ExitCode.OK

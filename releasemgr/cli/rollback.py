@@ -49,9 +49,7 @@ def run(options: Options, ctx: Context) -> int:
         if ctx.stdin.readline().strip().lower() not in ("y", "yes"):
             raise Cancelled("rollback not started")
     started = service.rollback(target)
-    print(
-        f"Rollback to run {target} started: run {started.id} (#{started.number}) "
-        f"{started.html_url}".rstrip(),
-        file=ctx.stdout,
-    )
+    said = f"Rollback to run {target} started: run {started.id} (#{started.number})"
+    print(f"{said} {started.html_url}".rstrip(), file=ctx.stdout)
+    common.record(ctx, "rollback", said, service=service, run_id=started.id)
     return ExitCode.OK

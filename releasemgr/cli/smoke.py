@@ -92,4 +92,7 @@ def run(options: Options, ctx: Context) -> int:
                 for line in check.output_tail.strip().splitlines()[-10:]:
                     print(f"      | {line}", file=ctx.stdout)
         print(report.summary(), file=ctx.stdout)
+    from releasemgr.cli.common import record
+
+    record(ctx, "smoke_test", f"{report.summary()} ({path})", ok=report.passed)
     return int(ExitCode.OK if report.passed else ExitCode.FAILED)

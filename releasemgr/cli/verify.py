@@ -73,4 +73,7 @@ def run(options: Options, ctx: Context) -> int:
             )
         for problem in report.problems:
             print(f"  metadata  {problem}", file=ctx.stdout)
+    from releasemgr.cli.common import record
+
+    record(ctx, "verification", f"{report.summary()} ({path})", ok=report.ok)
     return int(ExitCode.OK if report.ok else ExitCode.FAILED)
