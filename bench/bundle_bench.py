@@ -1,10 +1,11 @@
 """Bundle size and ``--version`` time of the frozen releasemgr, beside a naive PySide6 bundle.
 
 Builds, with the same PyInstaller in the same run and in temporary folders:
-  * releasemgr from ``releasemgr.spec`` (CLI + window, unused Qt pruned);
+  * releasemgr from ``releasemgr.spec`` (CLI + window, unused Qt pruned, ICU data trimmed);
   * a plain PySide6 hello-world window, built the naive way (``pyinstaller --windowed``), which
     answers ``--version`` after importing Qt as such a script would.
-Prints both folder sizes and the median ``--version`` wall time of several runs of each.
+Prints both folder sizes, the median ``--version`` wall time of several runs of each, and the
+size of each bundle's ICU data library (on Linux the spec bundles a trimmed one).
 Goals: the releasemgr folder at most 120 MB on Linux, its ``--version`` under 0.5 s.
 
     python bench/bundle_bench.py [--runs 9] [--keep DIR]
@@ -45,6 +46,12 @@ def folder_mb(path: Path) -> float:
     """Apparent size of every regular file below ``path`` (links not followed), in MB."""
     total = sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
     return total / 1e6
+
+
+def icu_data_mb(path: Path) -> float | None:
+    """Size of the bundle's ICU data library in MB (Linux bundles carry one), else None."""
+    found = [p for p in path.rglob("libicudata.so.*") if p.is_file() and not p.is_symlink()]
+    return sum(p.stat().st_size for p in found) / 1e6 if found else None
 
 
 def pyinstaller(args: list[str], work: Path) -> float:
@@ -100,6 +107,7 @@ def main() -> int:
         build_naive = pyinstaller(["--windowed", "--name", "hello", "hello.py"], naive)
         mine_dir, naive_dir = mine / "dist" / "releasemgr", naive / "dist" / "hello"
         mine_mb, naive_mb = folder_mb(mine_dir), folder_mb(naive_dir)
+        icu = icu_data_mb(mine_dir), icu_data_mb(naive_dir)
         mine_s, mine_out = median_run(mine_dir / "releasemgr", args.runs)
         naive_s, _ = median_run(naive_dir / "hello", args.runs)
         if args.keep:
@@ -117,6 +125,8 @@ def main() -> int:
     print(f"{'naive PySide6 hello world':<28}{naive_mb:>10.1f}{naive_s:>13.3f}{build_naive:>9.0f}")
     print(f"releasemgr / naive: size {mine_mb / naive_mb:.2f}x, --version {mine_s / naive_s:.2f}x")
     print(f"releasemgr --version printed: {mine_out!r}")
+    if icu[0] is not None and icu[1] is not None:
+        print(f"ICU data library: releasemgr {icu[0]:.1f} MB (trimmed), naive {icu[1]:.1f} MB")
     size_ok, time_ok = mine_mb <= SIZE_GOAL_MB, mine_s < VERSION_GOAL_S
     print(
         f"goal folder <= {SIZE_GOAL_MB:.0f} MB: {'met' if size_ok else 'MISSED'}; "

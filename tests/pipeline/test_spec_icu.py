@@ -179,3 +179,13 @@ def test_icu_check_fails_when_the_data_is_gone(original: tuple[str, bytes], tmp_
     assert result.returncode == 1
     assert "FAIL collation en_US" in result.stdout and "FAIL codec windows-1252" in result.stdout
     assert "icu check FAILED: " in result.stdout.splitlines()[-1]
+
+
+def test_without_a_compiler_the_build_says_so_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert ICU is not None
+    with pytest.raises(icu_trim.IcuTrimError, match="no C compiler"):
+        icu_trim.build_trimmed(ICU, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
