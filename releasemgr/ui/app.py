@@ -205,17 +205,27 @@ def _close_on_signals(window: MainWindow, stopped: list[bool]) -> Callable[[], N
 
     from PySide6.QtCore import QTimer
 
-    def close(_signum: int, _frame: object) -> None:
-        stopped.append(True)
+    def shut() -> None:
         window.close()
         QApplication.quit()
-        # quit() does nothing if the loop has not started yet; a posted quit runs once it has.
-        QTimer.singleShot(0, QApplication.quit)
+
+    def close(_signum: int, _frame: object) -> None:
+        # Only note it and post the work: Python may run this handler in the middle of a Qt call
+        # (show(), a paint), and closing the window re-entrantly there can leave Qt looping in
+        # quit() for ever. A posted call runs from the event loop, once it runs.
+        stopped.append(True)
+        QTimer.singleShot(0, shut)
+
+    def wake_up() -> None:
+        # Lets Python run now and then while Qt waits, so a pending signal is handled; if the
+        # loop started after the posted call was dropped, close from here.
+        if stopped:
+            shut()
 
     previous = {sig: signal.signal(sig, close) for sig in (signal.SIGINT, signal.SIGTERM)}
     wake = QTimer(window)
     wake.setObjectName("app.signal_wake")
-    wake.timeout.connect(lambda: None)
+    wake.timeout.connect(wake_up)
     wake.start(250)
 
     def restore() -> None:
