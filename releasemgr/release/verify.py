@@ -13,9 +13,10 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from releasemgr.errors import InputError
 from releasemgr.release.checksums import CHECKSUMS_NAME, ChecksumEntry, parse_checksums
@@ -35,6 +36,8 @@ from releasemgr.release.manifest import (
 )
 from releasemgr.release.tree import TreeFile, scan_tree
 from releasemgr.release.ziptree import ZipPackage, is_zip, open_package_zip
+
+_F = TypeVar("_F")  # a folder file or a zip member
 
 Verdict = Literal["ok", "mismatch", "missing", "extra", "unsafe"]
 UNLISTED = frozenset({CHECKSUMS_NAME, METADATA_NAME})
@@ -216,19 +219,15 @@ def _verify_folder(
             )
             verdicts[problem.path] = FileVerdict(problem.path, verdict, problem.detail)
 
-    counter = Progress(sum(f.size for _, f in to_hash), progress)
-    counter.start()
-    results = run_biggest_first(
+    total = _hash_listed(
         to_hash,
-        size=lambda item: item[1].size,
-        work=lambda item: hash_file(item[1].fs_path, progress=counter, cancel=cancel),
-        workers=workers,
+        verdicts,
+        size=lambda file: file.size,
+        work=lambda file, counter: hash_file(file.fs_path, progress=counter, cancel=cancel),
+        progress=progress,
         cancel=cancel,
+        workers=workers,
     )
-    total = 0
-    for (entry, _), result in zip(to_hash, results, strict=True):
-        verdicts[entry.path] = _judge(entry, result)
-        total += result.size
     texts = {}
     for name in CHANNEL_FILES:
         item = tree.files.get(name)
@@ -239,6 +238,34 @@ def _verify_folder(
             except OSError as exc:
                 raise InputError(f"{item.fs_path}: cannot be read ({exc.strerror})") from None
     return _finish(str(root), "folder", entries, verdicts, data, meta_bytes, texts, total)
+
+
+def _hash_listed(
+    to_hash: list[tuple[ChecksumEntry, _F]],
+    verdicts: dict[str, FileVerdict],
+    *,
+    size: Callable[[_F], int],
+    work: Callable[[_F, Progress], FileHash],
+    progress: ProgressFn | None,
+    cancel: threading.Event | None,
+    workers: int | None,
+) -> int:
+    """Hash every listed file (folder file or zip member) biggest first and judge it against
+    its checksums line; returns the bytes hashed."""
+    counter = Progress(sum(size(file) for _, file in to_hash), progress)
+    counter.start()
+    results = run_biggest_first(
+        to_hash,
+        size=lambda item: size(item[1]),
+        work=lambda item: work(item[1], counter),
+        workers=workers,
+        cancel=cancel,
+    )
+    total = 0
+    for (entry, _), result in zip(to_hash, results, strict=True):
+        verdicts[entry.path] = _judge(entry, result)
+        total += result.size
+    return total
 
 
 def _judge(entry: ChecksumEntry, result: FileHash) -> FileVerdict:
@@ -290,19 +317,15 @@ def _verify_zip_package(
     for rel, detail in package.unsafe.items():
         if rel not in verdicts:
             verdicts[rel] = FileVerdict(rel, "unsafe", detail)
-    counter = Progress(sum(info.file_size for _, info in to_hash), progress)
-    counter.start()
-    results = run_biggest_first(
+    total = _hash_listed(
         to_hash,
-        size=lambda item: item[1].file_size,
-        work=lambda item: package.hash_member(item[1], progress=counter, cancel=cancel),
-        workers=workers,
+        verdicts,
+        size=lambda info: info.file_size,
+        work=lambda info, counter: package.hash_member(info, progress=counter, cancel=cancel),
+        progress=progress,
         cancel=cancel,
+        workers=workers,
     )
-    total = 0
-    for (entry, _), result in zip(to_hash, results, strict=True):
-        verdicts[entry.path] = _judge(entry, result)
-        total += result.size
     texts = {}
     for name in CHANNEL_FILES:
         small = package.read_small(name) if name in package.members else None
