@@ -13,10 +13,9 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -44,15 +43,8 @@ from releasemgr.activity import (
     filter_events,
 )
 from releasemgr.ui.controller import Controller
+from releasemgr.ui.tablemodel import RowsModel, named
 from releasemgr.ui.tasks import TaskContext
-
-W = TypeVar("W", bound=QObject)
-
-
-def _named(widget: W, name: str) -> W:
-    widget.setObjectName(name)
-    return widget
-
 
 # How many of the newest events the page reads; older ones stay in the file.
 READ_LIMIT = 5000
@@ -169,42 +161,31 @@ _COLUMNS = (
 )
 
 
-class ActivityModel(QAbstractTableModel):
+class ActivityModel(RowsModel):
     """Events as table rows, newest first."""
+
+    HEADERS = tuple(column.title for column in _COLUMNS)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._events: list[ActivityEvent] = []
+        self._rows: list[ActivityEvent] = []
 
     def set_events(self, events: Sequence[ActivityEvent]) -> None:
         """Show ``events`` (any order; shown newest first)."""
         self.beginResetModel()
-        self._events = sorted(events, key=lambda e: e.at, reverse=True)
+        self._rows = sorted(events, key=lambda e: e.at, reverse=True)
         self.endResetModel()
 
     def event_at(self, row: int) -> ActivityEvent:
         """The event shown on ``row``."""
-        return self._events[row]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._events)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _COLUMNS[section].title
-        return None
+        return self._rows[row]
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if not index.isValid():
             return None
-        event = self._events[index.row()]
+        event = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return _cell_text(event, column)
@@ -251,23 +232,23 @@ class ActivityPage(QWidget):
         self.setObjectName("page.activity")
         self._controller = controller
         self._recorder = recorder_for(controller)
-        self._events: list[ActivityEvent] = []
+        self._rows: list[ActivityEvent] = []
 
-        self.kind_filter = _named(QComboBox(), "activity.kind")
+        self.kind_filter = named(QComboBox(), "activity.kind")
         self.kind_filter.addItem("All kinds", None)
         for kind in ActivityKind:
             self.kind_filter.addItem(kind.label, kind.value)
-        self.outcome_filter = _named(QComboBox(), "activity.outcome")
+        self.outcome_filter = named(QComboBox(), "activity.outcome")
         self.outcome_filter.addItem("Any outcome", None)
         for outcome in Outcome:
             self.outcome_filter.addItem(outcome.value.capitalize(), outcome.value)
-        self.search = _named(QLineEdit(), "activity.search")
+        self.search = named(QLineEdit(), "activity.search")
         self.search.setPlaceholderText("Filter by text, run, artifact, user…")
         self.search.setClearButtonEnabled(True)
-        self.count_label = _named(QLabel(), "activity.count")
+        self.count_label = named(QLabel(), "activity.count")
 
         self.model = ActivityModel(self)
-        self.table = _named(QTableView(), "activity.table")
+        self.table = named(QTableView(), "activity.table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
@@ -279,9 +260,9 @@ class ActivityPage(QWidget):
             header.resizeSection(i, column.width)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
 
-        self.empty_label = _named(QLabel(), "activity.empty")
+        self.empty_label = named(QLabel(), "activity.empty")
         self.empty_label.setWordWrap(True)
-        self.notes_label = _named(QLabel(), "activity.notes")
+        self.notes_label = named(QLabel(), "activity.notes")
         self.notes_label.setWordWrap(True)
         self.notes_label.setVisible(False)
 
@@ -318,7 +299,7 @@ class ActivityPage(QWidget):
         return [self.model.event_at(row) for row in range(self.model.rowCount())]
 
     def _on_loaded(self, result: ActivityReadResult) -> None:
-        self._events = list(result.events)
+        self._rows = list(result.events)
         if result.notes:
             more = f" (and {len(result.notes) - 3} more)" if len(result.notes) > 3 else ""
             self.notes_label.setText(
@@ -335,7 +316,7 @@ class ActivityPage(QWidget):
 
     def _on_recorded(self, event: object) -> None:
         if isinstance(event, ActivityEvent):
-            self._events.append(event)
+            self._rows.append(event)
             self._apply_filter()
 
     def _apply_filter(self) -> None:
@@ -345,13 +326,13 @@ class ActivityPage(QWidget):
         kind = ActivityKind(kind_value) if kind_value else None
         outcome = Outcome(outcome_value) if outcome_value else None
         shown = filter_events(
-            self._events,
+            self._rows,
             kinds=[kind] if kind is not None else None,
             outcome=outcome,
             text=self.search.text(),
         )
         self.model.set_events(shown)
-        total = len(self._events)
+        total = len(self._rows)
         self.count_label.setText(
             f"{len(shown)} of {total}" if len(shown) != total else _plural(total, "event")
         )

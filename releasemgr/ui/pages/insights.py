@@ -13,9 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TypeVar
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,8 +29,7 @@ from PySide6.QtWidgets import (
 
 from releasemgr.model import Kpi, KpiReport, KpiStatus, RunSample
 from releasemgr.ui.controller import Controller
-
-W = TypeVar("W", bound=QObject)
+from releasemgr.ui.tablemodel import named
 
 KPI_ORDER = ("build_success_rate", "test_pass_rate", "workflow_duration", "canary_success_rate")
 STATUS_WORDS = {
@@ -52,11 +50,6 @@ _SERIES_COLOURS = {
     "canary": ("#bf8700", "#e3b341"),
     "duration": ("#0969da", "#58a6ff"),
 }
-
-
-def _named(widget: W, name: str) -> W:
-    widget.setObjectName(name)
-    return widget
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -334,18 +327,18 @@ class InsightsPage(QWidget):
         self._controller = controller
         self.report: KpiReport | None = None
 
-        self.period = _named(QComboBox(), "insights.period")
+        self.period = named(QComboBox(), "insights.period")
         for days in (7, 30, 90):
             self.period.addItem(f"Last {days} days", days)
         self.period.setCurrentIndex(1)
-        self.summary_label = _named(QLabel(), "insights.summary")
-        self.error_label = _named(QLabel(), "insights.error")
+        self.summary_label = named(QLabel(), "insights.summary")
+        self.error_label = named(QLabel(), "insights.error")
         self.error_label.setWordWrap(True)
         self.error_label.setVisible(False)
 
         self.cards = {key: KpiCard(key) for key in KPI_ORDER}
-        self.rates_chart = _named(TimeChart("Success rates per day", "%"), "insights.rates")
-        self.duration_chart = _named(
+        self.rates_chart = named(TimeChart("Success rates per day", "%"), "insights.rates")
+        self.duration_chart = named(
             TimeChart("Workflow duration per run", "min"), "insights.durations"
         )
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QPalette
 
 from releasemgr.model import RunSummary
 from releasemgr.ui import style
+from releasemgr.ui.tablemodel import AnyIndex, RowsModel
 
-AnyIndex = QModelIndex | QPersistentModelIndex
 
-
-class RunsModel(QAbstractTableModel):
+class RunsModel(RowsModel):
     """Runs as rows, newest first; the run itself is under ``Qt.UserRole``."""
 
     HEADERS = ("Run", "Status", "Title", "Commit", "Branch", "Actor", "Started", "Duration")
@@ -23,7 +22,7 @@ class RunsModel(QAbstractTableModel):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._runs: list[RunSummary] = []
+        self._rows: list[RunSummary] = []
         self._texts: list[tuple[str, ...]] = []  # computed once per update, not per paint
         self._colors: dict[str, QColor] = {}
         self._now = datetime.now(UTC)
@@ -42,12 +41,12 @@ class RunsModel(QAbstractTableModel):
         self._now = datetime.now(UTC)
         runs = list(runs)
         texts = [tuple(self._text(run, c) for c in range(len(self.HEADERS))) for run in runs]
-        if [r.id for r in runs] != [r.id for r in self._runs]:
+        if [r.id for r in runs] != [r.id for r in self._rows]:
             self.beginResetModel()
-            self._runs, self._texts = runs, texts
+            self._rows, self._texts = runs, texts
             self.endResetModel()
             return
-        old, self._runs, self._texts = self._runs, runs, texts
+        old, self._rows, self._texts = self._rows, runs, texts
         last = len(self.HEADERS) - 1
         for row, (before, after) in enumerate(zip(old, runs, strict=True)):
             if before != after or not after.state.finished:  # running rows' durations grow
@@ -55,36 +54,20 @@ class RunsModel(QAbstractTableModel):
 
     def run_at(self, row: int) -> RunSummary:
         """The run shown in ``row``."""
-        return self._runs[row]
+        return self._rows[row]
 
     def row_of(self, run_id: int) -> int | None:
         """The row showing ``run_id``, if it is listed."""
-        for row, run in enumerate(self._runs):
+        for row, run in enumerate(self._rows):
             if run.id == run_id:
                 return row
-        return None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        """Number of runs (a flat table has no children)."""
-        return 0 if parent.isValid() else len(self._runs)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        """Number of columns."""
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Column titles."""
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
         return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """What a cell shows."""
         if not index.isValid():
             return None
-        run = self._runs[index.row()]
+        run = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._texts[index.row()][column]

@@ -11,10 +11,9 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -40,9 +39,8 @@ from releasemgr.activity import ActivityKind, Outcome, data_dir
 from releasemgr.ui.controller import Controller
 from releasemgr.ui.pages.activity import recorder_for
 from releasemgr.ui.pages.insights import is_dark
+from releasemgr.ui.tablemodel import RowsModel, named
 from releasemgr.ui.tasks import TaskContext
-
-W = TypeVar("W", bound=QObject)
 
 # Failing verdicts first, in the order a person should look at them.
 VERDICT_ORDER = ("unsafe", "mismatch", "missing", "extra", "error", "ok")
@@ -51,11 +49,6 @@ _VERDICT_COLOURS = {  # (light, dark)
     "extra": ("#9a6700", "#d29922"),
 }
 _BAD_COLOURS = ("#cf222e", "#f85149")
-
-
-def _named(widget: W, name: str) -> W:
-    widget.setObjectName(name)
-    return widget
 
 
 @dataclass(frozen=True)
@@ -187,13 +180,15 @@ def tampered_sample(folder: Path) -> Path:
 _HEADERS = ("Verdict", "File", "Details")
 
 
-class VerdictModel(QAbstractTableModel):
+class VerdictModel(RowsModel):
     """File verdicts as rows; can hide the ok ones."""
+
+    HEADERS = _HEADERS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._all: tuple[FileRow, ...] = ()
-        self._rows: tuple[FileRow, ...] = ()
+        self._rows: tuple[FileRow, ...] = ()  # what is shown
         self._show_ok = True
         self._dark = False
 
@@ -218,19 +213,6 @@ class VerdictModel(QAbstractTableModel):
     def row(self, index: int) -> FileRow:
         """The row shown at ``index``."""
         return self._rows[index]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _HEADERS[section]
-        return None
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
@@ -328,18 +310,18 @@ class VerifyPage(QWidget):
         )[0]
 
         self.drop_zone = DropZone()
-        self.folder_button = _named(QPushButton("Choose folder…"), "verify.choose_folder")
-        self.zip_button = _named(QPushButton("Choose .zip…"), "verify.choose_zip")
-        self.cancel_button = _named(QPushButton("Cancel"), "verify.cancel")
-        self.save_button = _named(QPushButton("Save report…"), "verify.save")
-        self.progress = _named(QProgressBar(), "verify.progress")
-        self.status_label = _named(QLabel("Nothing verified yet."), "verify.status")
+        self.folder_button = named(QPushButton("Choose folder…"), "verify.choose_folder")
+        self.zip_button = named(QPushButton("Choose .zip…"), "verify.choose_zip")
+        self.cancel_button = named(QPushButton("Cancel"), "verify.cancel")
+        self.save_button = named(QPushButton("Save report…"), "verify.save")
+        self.progress = named(QProgressBar(), "verify.progress")
+        self.status_label = named(QLabel("Nothing verified yet."), "verify.status")
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.show_ok = _named(QCheckBox("Show files that verified"), "verify.show_ok")
+        self.show_ok = named(QCheckBox("Show files that verified"), "verify.show_ok")
         self.show_ok.setChecked(True)
         self.model = VerdictModel(self)
-        self.table = _named(QTableView(), "verify.table")
+        self.table = named(QTableView(), "verify.table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
