@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from pytestqt.qtbot import QtBot
 
@@ -145,7 +145,7 @@ def test_dropping_a_zip_verifies_it(qtbot: QtBot, page: VerifyPage, tmp_path: Pa
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(archive))])
     enter = QDragEnterEvent(
-        QPointF(5, 5),
+        QPoint(5, 5),  # the enter event takes a QPoint, the drop event a QPointF
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
