@@ -75,10 +75,11 @@ class Simulator:
         self.port = port
         self.clock = Clock(start=now, speed=speed)
         self.faults = Faults(seed, faults)
-        self._own_dir = artifact_dir is None
-        self._dir = artifact_dir or Path(tempfile.mkdtemp(prefix="releasemgr-sim-"))
         self.world: World = build(scenario, seed, self.clock)
         self.world.schedule_activity(activity_every)
+        # Only now that the arguments proved good, so a bad scenario leaves no folder behind.
+        self._own_dir = artifact_dir is None
+        self._dir = artifact_dir or Path(tempfile.mkdtemp(prefix="releasemgr-sim-"))
         self.store = ArtifactStore(self._dir)
         self.device = DeviceFlow(self.clock, seed)
         self.backend = Backend(self.world, self.store, self.faults, self.device)

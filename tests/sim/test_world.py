@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -350,9 +351,11 @@ def test_same_seed_same_world() -> None:
 
 
 @pytest.mark.parametrize("scenario", ["unknown"])
-def test_unknown_scenario(scenario: str) -> None:
+def test_unknown_scenario(scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(ValueError, match="unknown scenario"):
         Simulator(scenario=scenario)
+    assert list(tmp_path.iterdir()) == []  # no artifact folder left behind
 
 
 def test_run_logs_zip_lists_every_job(sim: Simulator, api: Api) -> None:
