@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,29 +27,15 @@ def login_for(sim: Any, role: str) -> str:
 
 
 @pytest.fixture
-def gh_sim() -> Iterator[Any]:
-    """A fresh simulator with the basic world (no history), started on free ports."""
-    from releasemgr.sim import Simulator
-
-    sim = Simulator(seed=1, scenario="basic")
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
+def gh_sim(sim: Any) -> Any:
+    """The suite's basic-world simulator (tests/conftest.py), under the name these tests use."""
+    return sim
 
 
 @pytest.fixture
-def demo_sim() -> Iterator[Any]:
-    """A simulator with the demo world: about 40 runs of history, releases, waiting gates."""
-    from releasemgr.sim import Simulator
-
-    sim = Simulator(seed=1, scenario="demo")
-    sim.start()
-    try:
-        yield sim
-    finally:
-        sim.stop()
+def demo_sim(sim_demo: Any) -> Any:
+    """The suite's demo-world simulator: about 40 runs of history, releases, waiting gates."""
+    return sim_demo
 
 
 Connect = Callable[..., ReleaseService]
