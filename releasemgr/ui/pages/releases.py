@@ -19,7 +19,6 @@ from PySide6.QtCore import QElapsedTimer, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -47,9 +46,8 @@ from releasemgr.ui.pages.releases_logic import (
     LocalState,
     expires_text,
     release_label,
-    rollback_targets,
-    rollback_text,
 )
+from releasemgr.ui.pages.rollback_panel import RollbackPanel
 from releasemgr.ui.pages.verify import VerifyOutcome, describe
 from releasemgr.ui.tasks import TaskContext
 
@@ -65,11 +63,6 @@ BOARD_HEADERS = (
     "Expires",
 )
 TEXT_EVERY_MS = 250  # how often the progress sentence may change while downloading
-ROLLBACK_HELP = (
-    "Restores an earlier production release: a new run re-verifies and republishes it, "
-    "after two people approve at the production gates. The release before the current one "
-    "is chosen by default."
-)
 HISTORY_HEADERS = ("Channel", "Platform", "Version", "Commit", "Run", "Deployed", "Expires")
 
 
@@ -135,8 +128,6 @@ class ReleasesPage(QWidget):
         self.local: dict[int, LocalState] = {}  # artifact id -> what was done with it here
         self.download_dir: Path = data_dir() / "downloads"
         self.downloading: Release | None = None
-        self.pending_confirmation: ConfirmDialog | None = None
-        self.last_rollback: RunSummary | None = None
         self.open_url = QDesktopServices.openUrl  # injectable: tests record instead of opening
         self._text_clock = QElapsedTimer()
 
@@ -170,14 +161,15 @@ class ReleasesPage(QWidget):
         self.report_view.setPlaceholderText("The smoke test report appears here.")
         self.report_view.setFont(style.monospace())
 
-        self.rollback_combo = QComboBox()
-        self.rollback_combo.setObjectName("releases.rollback_target")
-        self.rollback_button = self._button("Roll back…", "releases.rollback", self.rollback)
-        self.rollback_label = QLabel(ROLLBACK_HELP)
-        self.rollback_label.setObjectName("releases.rollback_run")
-        self.rollback_label.setWordWrap(True)
-        self.rollback_label.setOpenExternalLinks(False)
-        self.rollback_label.linkActivated.connect(lambda url: self.open_url(QUrl(url)))
+        self.rollback_panel = RollbackPanel(
+            controller, self._recorder, lambda url: self.open_url(url), self
+        )
+        self.rollback_panel.started.connect(self._rolled_back)
+        self.rollback_panel.failed.connect(self.failed.emit)
+        # The panel's widgets under the names the page has always had (tests and shortcuts).
+        self.rollback_combo = self.rollback_panel.combo
+        self.rollback_button = self.rollback_panel.button
+        self.rollback_label = self.rollback_panel.label
 
         actions = QHBoxLayout()
         for button in (
@@ -196,16 +188,6 @@ class ReleasesPage(QWidget):
         local.addWidget(self.status_label)
         local.addWidget(self.report_view, 1)
 
-        rollback_box = QGroupBox("Roll back production")
-        rollback = QVBoxLayout(rollback_box)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Restore"))
-        row.addWidget(self.rollback_combo, 1)
-        row.addWidget(self.rollback_button)
-        rollback.addLayout(row)
-        rollback.addWidget(self.rollback_label)
-        rollback.addStretch(1)
-
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -218,7 +200,7 @@ class ReleasesPage(QWidget):
         bottom_layout = QHBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
         bottom_layout.addWidget(local_box, 3)
-        bottom_layout.addWidget(rollback_box, 2)
+        bottom_layout.addWidget(self.rollback_panel, 2)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(bottom)
@@ -329,26 +311,17 @@ class ReleasesPage(QWidget):
 
     def rollback(self) -> None:
         """Ask to confirm a rollback to the chosen run; the dialog is ``pending_confirmation``."""
-        board = self.board
-        target = self.rollback_combo.currentData()
-        release = (
-            next((r for r in rollback_targets(board) if r.run_id == target), None)
-            if board
-            else None
-        )
-        if board is None or release is None:
-            return
-        dialog = ConfirmDialog(
-            f"Roll production back to {release.version}?",
-            rollback_text(board, release),
-            f"Roll back to run #{release.run_number}",
-            lambda: self._start_rollback(release),
-            self,
-            destructive=True,
-        )
-        dialog.finished.connect(lambda _r: setattr(self, "pending_confirmation", None))
-        self.pending_confirmation = dialog
-        dialog.open()
+        self.rollback_panel.rollback()
+
+    @property
+    def pending_confirmation(self) -> ConfirmDialog | None:
+        """The rollback confirmation waiting for an answer, if one is open."""
+        return self.rollback_panel.pending_confirmation
+
+    @property
+    def last_rollback(self) -> RunSummary | None:
+        """The run the last rollback from this page started."""
+        return self.rollback_panel.last_run
 
     def prepare_screenshot(self) -> None:
         """Download, verify and smoke-test the selected release, so a picture shows them done."""
@@ -422,7 +395,7 @@ class ReleasesPage(QWidget):
             "passed its canary gate."
         )
         self.empty_label.setVisible(not board.history)
-        self._fill_rollback(board)
+        self.rollback_panel.show_board(board)
         if self.selected is not None:
             same = [r for r in board.history if r.artifact.id == self.selected.artifact.id]
             self.selected = same[0] if same else None
@@ -450,30 +423,6 @@ class ReleasesPage(QWidget):
         rows = sum(table.rowHeight(i) for i in range(table.rowCount()))
         frame = 2 * table.frameWidth()
         table.setFixedHeight(table.horizontalHeader().height() + rows + frame + 2)
-
-    def _fill_rollback(self, board: ReleaseBoard) -> None:
-        keep = self.rollback_combo.currentData()
-        self.rollback_combo.clear()
-        default = board.previous_production_run()
-        for release in rollback_targets(board):
-            expired = " — expired, cannot be restored" if release.artifact.expired else ""
-            self.rollback_combo.addItem(
-                f"{release.version} ({release.short_commit}), run #{release.run_number}{expired}",
-                release.run_id,
-            )
-            self.rollback_combo.setItemData(
-                self.rollback_combo.count() - 1,
-                f"Deployed {style.age(release.deployed_at)}",
-                Qt.ItemDataRole.ToolTipRole,
-            )
-        pick = keep if keep is not None else default
-        index = self.rollback_combo.findData(pick) if pick is not None else -1
-        self.rollback_combo.setCurrentIndex(index if index >= 0 else 0)
-        has = self.rollback_combo.count() > 0
-        self.rollback_combo.setEnabled(has)
-        self.rollback_button.setEnabled(has)
-        if not has:
-            self.rollback_combo.addItem("No earlier production release to restore", None)
 
     def _picked(self, table: QTableWidget) -> None:
         items = table.selectedItems()
@@ -563,42 +512,9 @@ class ReleasesPage(QWidget):
         self._update_actions()
         self.failed.emit(text)
 
-    def _start_rollback(self, release: Release) -> None:
-        self.rollback_button.setEnabled(False)
-        self.rollback_label.setText(f"Starting the rollback to run #{release.run_number}…")
-        run_id = release.run_id
-        self._controller.call(
-            "releases.rollback",
-            lambda svc, _ctx: svc.rollback(run_id),
-            lambda run: self._rolled_back(release, run),
-            self._rollback_failed,
-            read=False,
-        )
-
-    def _rolled_back(self, release: Release, run: RunSummary) -> None:
-        self.last_rollback = run
-        self.rollback_button.setEnabled(True)
-        link = f' <a href="{run.html_url}">Open run #{run.number}</a>' if run.html_url else ""
-        self.rollback_label.setText(
-            f"Rollback to {release.version} ({release.short_commit}) started as run "
-            f"#{run.number} “{run.title}” on {run.branch}: {style.label(run.state)}. "
-            f"It waits at the production gates for two approvals (see Approvals).{link}"
-        )
-        self._recorder.record(
-            ActivityKind.ROLLBACK,
-            f"Rolled production back to {release.version} ({release.short_commit}) of run "
-            f"#{release.run_number}; started run #{run.number}",
-            run_id=run.id,
-            details={"target_run_id": release.run_id, "started_run_id": run.id},
-        )
-        self._controller.notice.emit(f"Rollback started as run #{run.number}.")
+    def _rolled_back(self, run: RunSummary) -> None:
         self.rollback_started.emit(run)
         self.refresh()
-
-    def _rollback_failed(self, message: str) -> None:
-        self.rollback_button.setEnabled(self.rollback_combo.count() > 0)
-        self.rollback_label.setText(f"The rollback was not started. {message}")
-        self.failed.emit(message)
 
     def _fail(self, message: str) -> None:
         self.empty_label.setText(f"The releases could not be loaded. {message}")
