@@ -163,17 +163,18 @@ class ActivityReadResult:
     notes: tuple[str, ...] = ()
 
 
-def data_dir() -> Path:
-    """Where releasemgr keeps local data: ``RELEASEMGR_DATA_DIR``, else the user data dir."""
-    override = os.environ.get("RELEASEMGR_DATA_DIR")
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where releasemgr keeps local data: ``RELEASEMGR_DATA_DIR`` from ``env`` (a command's own
+    environment), else from this process, else the user data dir."""
+    override = (env or {}).get("RELEASEMGR_DATA_DIR") or os.environ.get("RELEASEMGR_DATA_DIR")
     if override:
         return Path(override)
     return Path(platformdirs.user_data_dir("releasemgr", appauthor=False))
 
 
-def default_path() -> Path:
+def default_path(env: Mapping[str, str] | None = None) -> Path:
     """The activity log file for this user."""
-    return data_dir() / FILE_NAME
+    return data_dir(env) / FILE_NAME
 
 
 def redact(text: str) -> str:

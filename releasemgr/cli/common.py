@@ -110,12 +110,8 @@ def record(
     The log lives in ``RELEASEMGR_DATA_DIR`` as seen by this command's environment, so tests and
     the demo keep theirs apart; who and where come from the service when there is one.
     """
-    from pathlib import Path
+    from releasemgr.activity import ActivityKind, ActivityLog, Outcome, default_path
 
-    from releasemgr.activity import FILE_NAME, ActivityKind, ActivityLog, Outcome, data_dir
-
-    override = ctx.env.get("RELEASEMGR_DATA_DIR")
-    path = Path(override) / FILE_NAME if override else data_dir() / FILE_NAME
     user = host = repository = None
     if service is not None:
         from releasemgr.github.auth import host_of
@@ -125,7 +121,7 @@ def record(
             user = service.whoami().login  # cached by the service after its first request
         except ReleasemgrError:
             user = None
-    ActivityLog(path).record(
+    ActivityLog(default_path(ctx.env)).record(
         ActivityKind(kind),
         summary,
         outcome=Outcome.OK if ok else Outcome.FAILED,
